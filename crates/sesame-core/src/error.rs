@@ -1,0 +1,78 @@
+//! Domain errors. sesame-server maps each to exactly one HTTP response.
+
+use crate::flow::FlowBody;
+use crate::store::StoreError;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// What can go wrong in a service, in domain terms.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The resource does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A bad request with a reason for the client.
+    #[error("bad request: {reason}")]
+    BadRequest {
+        /// Shown as `error.reason`.
+        reason: String,
+        /// Shown as `error.message` when set (else the status default).
+        message: Option<String>,
+    },
+    /// An identity with the same identifier, address or external id exists.
+    #[error("identity conflict")]
+    IdentityConflict,
+    /// No valid session (whoami's 401).
+    #[error("no active session")]
+    NoSession,
+    /// A session exists but does not meet the required AAL.
+    #[error("aal2 required")]
+    Aal2Required,
+    /// `aal=aal2` requested without a session.
+    #[error("aal1 session required")]
+    Aal1Required,
+    /// Login/registration while a session exists.
+    #[error("session already available")]
+    SessionAlreadyAvailable {
+        /// `login` or `registration` (reasons differ).
+        registration: bool,
+    },
+    /// The flow expired; `replacement` is the id of a fresh flow.
+    #[error("flow expired")]
+    FlowExpired {
+        /// When it expired.
+        expired_at: DateTime<Utc>,
+        /// How long ago.
+        since: chrono::Duration,
+        /// A new flow to continue with.
+        replacement: Uuid,
+    },
+    /// A flow that expired when fetched (generic 410 path).
+    #[error("flow expired on fetch")]
+    FlowExpiredOnFetch {
+        /// Login or registration.
+        kind: crate::flow::FlowKind,
+    },
+    /// Validation failed: answer 400 with the flow, which carries the messages.
+    #[error("flow validation failed")]
+    FlowInvalid(Box<FlowBody>),
+    /// Native logout with an unknown token.
+    #[error("unknown session token on logout")]
+    LogoutTokenUnknown,
+    /// Something unexpected; the text is logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CoreError {
+    /// A 400 with a reason.
+    pub fn bad_request(reason: impl Into<String>) -> Self {
+        CoreError::BadRequest {
+            reason: reason.into(),
+            message: None,
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! The UI messages Kratos clients match on by id (`text/message_*.go`), and node builders.
+
+use serde_json::{Map, Value, json};
+use sesame_types::flow::InputAttributes;
+use sesame_types::{UiNode, UiNodeAttributes, UiNodeMeta, UiText};
+
+fn text(id: u32, kind: &str, text: String, context: Option<Value>) -> UiText {
+    UiText {
+        id,
+        text,
+        kind: kind.to_owned(),
+        context: context.and_then(|c| match c {
+            Value::Object(m) if !m.is_empty() => Some(m),
+            _ => None,
+        }),
+    }
+}
+
+/// 1010003: re-authentication requested.
+pub fn login_refresh() -> UiText {
+    text(
+        1010003,
+        "info",
+        "Please confirm this action by verifying that it is you.".into(),
+        None,
+    )
+}
+
+/// 1010004: second factor requested.
+pub fn login_mfa() -> UiText {
+    text(
+        1010004,
+        "info",
+        "Please complete the second authentication challenge.".into(),
+        None,
+    )
+}
+
+/// 4000001: a generic error carrying a reason.
+pub fn generic(reason: &str) -> UiText {
+    text(4000001, "error", reason.to_owned(), None)
+}
+
+/// 4000002: a required property is missing.
+pub fn missing(property: &str) -> UiText {
+    text(
+        4000002,
+        "error",
+        format!("Property {property} is missing."),
+        Some(json!({ "property": property })),
+    )
+}
+
+/// 4000003: too short.
+pub fn min_length(min: u64, actual: u64) -> UiText {
+    text(
+        4000003,
+        "error",
+        format!("length must be >= {min}, but got {actual}"),
+        Some(json!({ "actual_length": actual, "min_length": min })),
+    )
+}
+
+/// 4000004: format or pattern mismatch.
+pub fn invalid_format(reason: String) -> UiText {
+    text(4000004, "error", reason, None)
+}
+
+/// 4000006: wrong identifier or password.
+pub fn invalid_credentials() -> UiText {
+    text(
+        4000006,
+        "error",
+        "The provided credentials are invalid, check for spelling mistakes in your password or username, email address, or phone number.".into(),
+        None,
+    )
+}
+
+/// 4000007: identifier taken.
+pub fn duplicate_credentials() -> UiText {
+    text(
+        4000007,
+        "error",
+        "An account with the same identifier (email, phone, username, ...) exists already.".into(),
+        None,
+    )
+}
+
+/// 4000009: the schema yields no identifier.
+pub fn no_identifier() -> UiText {
+    text(
+        4000009,
+        "error",
+        "Could not find any login identifiers. Did you forget to set them? This could also be caused by a server misconfiguration.".into(),
+        None,
+    )
+}
+
+/// 4000031: password too similar to the identifier.
+pub fn password_too_similar() -> UiText {
+    text(
+        4000031,
+        "error",
+        "The password can not be used because it is too similar to the identifier.".into(),
+        None,
+    )
+}
+
+/// 4000032: password too short.
+pub fn password_too_short(min: usize, actual: usize) -> UiText {
+    text(
+        4000032,
+        "error",
+        format!("The password must be at least {min} characters long, but got {actual}."),
+        Some(json!({ "actual_length": actual, "min_length": min })),
+    )
+}
+
+/// 4000033: password too long.
+pub fn password_too_long(max: usize, actual: usize) -> UiText {
+    text(
+        4000033,
+        "error",
+        format!("The password must be at most {max} characters long, but got {actual}."),
+        Some(json!({ "actual_length": actual, "max_length": max })),
+    )
+}
+
+/// 4010002: no strategy for the submitted method (login).
+pub fn login_no_strategy() -> UiText {
+    text(
+        4010002,
+        "error",
+        "Could not find a strategy to log you in with. Did you fill out the form correctly?".into(),
+        None,
+    )
+}
+
+/// 4040002: no strategy for the submitted method (registration).
+pub fn registration_no_strategy() -> UiText {
+    text(
+        4040002,
+        "error",
+        "Could not find a strategy to sign you up with. Did you fill out the form correctly?"
+            .into(),
+        None,
+    )
+}
+
+/// 4010011: the identity is disabled.
+pub fn identity_disabled() -> UiText {
+    text(
+        4010011,
+        "error",
+        "This account has been disabled. Please contact support for assistance.".into(),
+        None,
+    )
+}
+
+/// A node label.
+pub fn label(id: u32, t: &str, context: Option<Value>) -> UiText {
+    text(id, "info", t.to_owned(), context)
+}
+
+/// An input node.
+pub struct Input<'a> {
+    /// Group.
+    pub group: &'a str,
+    /// Field name.
+    pub name: &'a str,
+    /// Input type.
+    pub input_type: &'a str,
+    /// Value (`None` omits it).
+    pub value: Option<Value>,
+    /// Required.
+    pub required: bool,
+    /// Autocomplete hint.
+    pub autocomplete: Option<&'a str>,
+    /// Label.
+    pub label: Option<UiText>,
+}
+
+impl Input<'_> {
+    /// Builds the node.
+    pub fn node(self) -> UiNode {
+        UiNode {
+            kind: "input".into(),
+            group: self.group.into(),
+            attributes: UiNodeAttributes::Input(InputAttributes {
+                name: self.name.into(),
+                input_type: self.input_type.into(),
+                value: self.value,
+                required: self.required,
+                autocomplete: self.autocomplete.map(str::to_owned),
+                pattern: None,
+                disabled: false,
+                maxlength: None,
+                node_type: "input".into(),
+            }),
+            messages: Vec::new(),
+            meta: UiNodeMeta { label: self.label },
+        }
+    }
+}
+
+/// The `csrf_token` node (value `""` on API flows).
+pub fn csrf_node(value: &str) -> UiNode {
+    Input {
+        group: "default",
+        name: "csrf_token",
+        input_type: "hidden",
+        value: Some(Value::String(value.to_owned())),
+        required: true,
+        autocomplete: None,
+        label: None,
+    }
+    .node()
+}
+
+/// Finds the input node named `name`.
+pub fn node_mut<'a>(nodes: &'a mut [UiNode], name: &str) -> Option<&'a mut UiNode> {
+    nodes.iter_mut().find(|n| match &n.attributes {
+        UiNodeAttributes::Input(a) => a.name == name,
+        UiNodeAttributes::Other(_) => false,
+    })
+}
+
+/// Sets an input node's value.
+pub fn set_value(nodes: &mut [UiNode], name: &str, value: Value) {
+    if let Some(UiNode {
+        attributes: UiNodeAttributes::Input(a),
+        ..
+    }) = node_mut(nodes, name)
+    {
+        a.value = Some(value);
+    }
+}
+
+/// Clears all node and global messages before a new submit is rendered.
+pub fn clear_messages(nodes: &mut [UiNode]) {
+    for n in nodes {
+        n.messages.clear();
+    }
+}
+
+/// An empty context object.
+pub fn no_context() -> Map<String, Value> {
+    Map::new()
+}

@@ -1,0 +1,394 @@
+//! Passwords: hashing (argon2id by default, bcrypt on request), verification of imported bcrypt /
+//! argon2 hashes, transparent re-hashing, and the registration policy. Hashing is CPU-bound, so it
+//! runs on blocking threads, at most one per core, so logins never starve whoami.
+
+use crate::error::CoreError;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::{Argon2, Params};
+use serde::{Deserialize, Serialize};
+use sesame_types::UiText;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// A password received from a client. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    /// Wraps a password.
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    /// The password itself, for hashing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// `hashers.algorithm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Algorithm {
+    /// argon2id.
+    #[default]
+    Argon2,
+    /// bcrypt.
+    Bcrypt,
+}
+
+/// Parameters for new hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HasherConfig {
+    /// Algorithm for new hashes.
+    pub algorithm: Algorithm,
+    /// argon2 memory in KiB.
+    pub argon2_memory_kib: u32,
+    /// argon2 iterations.
+    pub argon2_iterations: u32,
+    /// argon2 lanes.
+    pub argon2_parallelism: u32,
+    /// argon2 salt length in bytes.
+    pub argon2_salt_length: usize,
+    /// argon2 output length in bytes.
+    pub argon2_key_length: usize,
+    /// bcrypt cost.
+    pub bcrypt_cost: u32,
+}
+
+impl Default for HasherConfig {
+    fn default() -> Self {
+        // OWASP's argon2id recommendation: 19 MiB, 2 iterations, 1 lane.
+        Self {
+            algorithm: Algorithm::Argon2,
+            argon2_memory_kib: 19456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            argon2_salt_length: 16,
+            argon2_key_length: 32,
+            bcrypt_cost: 12,
+        }
+    }
+}
+
+/// The hasher shared by all services.
+#[derive(Clone)]
+pub struct Hasher {
+    config: HasherConfig,
+    params: Params,
+    permits: Arc<Semaphore>,
+    dummy_hash: Arc<str>,
+}
+
+impl std::fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hasher")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Hasher {
+    /// Validates the parameters and prepares the hash used to equalise timing for unknown users.
+    pub fn new(config: HasherConfig) -> Result<Self, String> {
+        let params = Params::new(
+            config.argon2_memory_kib,
+            config.argon2_iterations,
+            config.argon2_parallelism,
+            Some(config.argon2_key_length),
+        )
+        .map_err(|e| format!("invalid argon2 parameters: {e}"))?;
+        if !(4..=31).contains(&config.bcrypt_cost) {
+            return Err(format!(
+                "bcrypt cost {} is outside 4..=31",
+                config.bcrypt_cost
+            ));
+        }
+        if !(8..=64).contains(&config.argon2_salt_length) {
+            return Err(format!(
+                "argon2 salt length {} is outside 8..=64",
+                config.argon2_salt_length
+            ));
+        }
+        let permits = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let mut hasher = Self {
+            config,
+            params,
+            permits: Arc::new(Semaphore::new(permits)),
+            dummy_hash: Arc::from(""),
+        };
+        let dummy = crate::token::SessionToken::generate();
+        hasher.dummy_hash = Arc::from(hasher.hash_blocking(dummy.expose())?);
+        Ok(hasher)
+    }
+
+    /// The configured algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.config.algorithm
+    }
+
+    fn hash_blocking(&self, password: &str) -> Result<String, String> {
+        match self.config.algorithm {
+            Algorithm::Argon2 => {
+                let mut salt = vec![0u8; self.config.argon2_salt_length];
+                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut salt);
+                let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+                Argon2::new(
+                    argon2::Algorithm::Argon2id,
+                    argon2::Version::V0x13,
+                    self.params.clone(),
+                )
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| e.to_string())
+            }
+            Algorithm::Bcrypt => {
+                bcrypt::hash(password, self.config.bcrypt_cost).map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Hasher) -> T + Send + 'static,
+    ) -> Result<T, CoreError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| CoreError::Internal(format!("hasher closed: {e}")))?;
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || f(&this))
+            .await
+            .map_err(|e| CoreError::Internal(format!("hasher task failed: {e}")))
+    }
+
+    /// Hashes a password with the configured algorithm.
+    pub async fn hash(&self, password: &Password) -> Result<String, CoreError> {
+        let pw = password.clone();
+        self.blocking(move |h| h.hash_blocking(pw.expose()))
+            .await?
+            .map_err(CoreError::Internal)
+    }
+
+    /// Verifies a password against a stored bcrypt or argon2 hash.
+    pub async fn verify(&self, password: &Password, hash: &str) -> Result<bool, CoreError> {
+        let (pw, hash) = (password.clone(), hash.to_owned());
+        self.blocking(move |_| verify_blocking(pw.expose(), &hash))
+            .await
+    }
+
+    /// Spends the time of one verification, so unknown identifiers cost as much as wrong passwords.
+    pub async fn verify_dummy(&self, password: &Password) -> Result<(), CoreError> {
+        let hash = self.dummy_hash.to_string();
+        self.verify(password, &hash).await.map(|_| ())
+    }
+
+    /// Whether a stored hash should be replaced by one with the configured algorithm and parameters.
+    pub fn needs_rehash(&self, hash: &str) -> bool {
+        match self.config.algorithm {
+            Algorithm::Argon2 => match PasswordHash::new(hash) {
+                Ok(parsed) if parsed.algorithm.as_str() == "argon2id" => Params::try_from(&parsed)
+                    .map_or(true, |p| {
+                        p.m_cost() != self.params.m_cost()
+                            || p.t_cost() != self.params.t_cost()
+                            || p.p_cost() != self.params.p_cost()
+                    }),
+                _ => true,
+            },
+            Algorithm::Bcrypt => bcrypt_cost(hash) != Some(self.config.bcrypt_cost),
+        }
+    }
+}
+
+fn bcrypt_cost(hash: &str) -> Option<u32> {
+    let rest = hash.strip_prefix('$')?;
+    let (variant, rest) = rest.split_once('$')?;
+    if !matches!(variant, "2" | "2a" | "2b" | "2y" | "2x") {
+        return None;
+    }
+    rest.get(..2)?.parse().ok()
+}
+
+fn verify_blocking(password: &str, hash: &str) -> bool {
+    if hash.starts_with("$argon2") {
+        return PasswordHash::new(hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        });
+    }
+    if bcrypt_cost(hash).is_some() {
+        // The bcrypt crate does not know the oldest `$2$` prefix; it is the same algorithm as `$2a$`.
+        let normalised = match hash.strip_prefix("$2$") {
+            Some(rest) => format!("$2a${rest}"),
+            None => hash.to_owned(),
+        };
+        return bcrypt::verify(password, &normalised).unwrap_or(false);
+    }
+    false
+}
+
+/// Checks an imported hash: bcrypt or argon2 (i/id) PHC strings with sane costs.
+pub fn check_imported_hash(hash: &str) -> Result<(), CoreError> {
+    let unknown =
+        || CoreError::bad_request("The imported password does not match any known hash format.");
+    if let Some(cost) = bcrypt_cost(hash) {
+        if hash.len() != 60 && !hash.starts_with("$2$") {
+            return Err(unknown());
+        }
+        if !(4..=31).contains(&cost) {
+            return Err(CoreError::bad_request(format!(
+                "The bcrypt cost {cost} is out of bounds."
+            )));
+        }
+        return Ok(());
+    }
+    if hash.starts_with("$argon2id$") || hash.starts_with("$argon2i$") {
+        let parsed = PasswordHash::new(hash).map_err(|_| unknown())?;
+        let params = Params::try_from(&parsed).map_err(|e| {
+            CoreError::bad_request(format!(
+                "The argon2 parameters of the imported hash are invalid: {e}"
+            ))
+        })?;
+        if params.m_cost() > 4 * 1024 * 1024 || params.t_cost() > 64 || params.p_cost() > 64 {
+            return Err(CoreError::bad_request(
+                "The argon2 parameters of the imported hash are out of bounds.",
+            ));
+        }
+        return Ok(());
+    }
+    Err(unknown())
+}
+
+/// `selfservice.methods.password.config`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    /// Minimum length in bytes.
+    pub min_length: usize,
+    /// Maximum length in bytes (72 with bcrypt, which ignores the rest).
+    pub max_length: Option<usize>,
+    /// Reject passwords too similar to an identifier.
+    pub identifier_similarity_check: bool,
+}
+
+impl PasswordPolicy {
+    /// The UI message for the first rule the password breaks, if any.
+    pub fn check(&self, password: &Password, identifiers: &[String]) -> Result<(), UiText> {
+        let pw = password.expose();
+        if pw.len() < self.min_length {
+            return Err(crate::messages::password_too_short(
+                self.min_length,
+                pw.len(),
+            ));
+        }
+        if let Some(max) = self.max_length.filter(|max| pw.len() > *max) {
+            return Err(crate::messages::password_too_long(max, pw.len()));
+        }
+        if self.identifier_similarity_check {
+            let pw = pw.to_lowercase();
+            for id in identifiers.iter().filter(|i| !i.is_empty()) {
+                let id = id.to_lowercase();
+                let lcs =
+                    longest_common_substring(&id, &pw) as f64 / pw.chars().count().max(1) as f64;
+                if levenshtein(&id, &pw) < 5 || lcs > 0.5 {
+                    return Err(crate::messages::password_too_similar());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+// Two textbook dynamic programmes over short strings; not worth a dependency.
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn longest_common_substring(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev = vec![0usize; b.len() + 1];
+    let mut best = 0;
+    for ca in a.chars() {
+        let mut cur = vec![0usize; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            if ca == *cb {
+                cur[j + 1] = prev[j] + 1;
+                best = best.max(cur[j + 1]);
+            }
+        }
+        prev = cur;
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast() -> HasherConfig {
+        HasherConfig {
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            bcrypt_cost: 4,
+            ..HasherConfig::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn hashes_verify_and_imports_are_understood() {
+        let h = Hasher::new(fast()).unwrap();
+        let pw = Password::new("correct horse battery");
+        let hash = h.hash(&pw).await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(h.verify(&pw, &hash).await.unwrap());
+        assert!(!h.verify(&Password::new("wrong"), &hash).await.unwrap());
+        assert!(!h.needs_rehash(&hash));
+
+        let bc = bcrypt::hash("correct horse battery", 4).unwrap();
+        check_imported_hash(&bc).unwrap();
+        assert!(h.verify(&pw, &bc).await.unwrap());
+        assert!(h.needs_rehash(&bc));
+        assert!(check_imported_hash("$md5$abc").is_err());
+        assert!(check_imported_hash("$argon2id$garbage").is_err());
+    }
+
+    #[test]
+    fn policy_rejects_short_and_similar_passwords() {
+        let p = PasswordPolicy {
+            min_length: 8,
+            max_length: None,
+            identifier_similarity_check: true,
+        };
+        let ids = vec!["alice@example.com".to_owned()];
+        assert_eq!(
+            p.check(&Password::new("short"), &ids).unwrap_err().id,
+            4000032
+        );
+        assert_eq!(
+            p.check(&Password::new("alice@example.com1"), &ids)
+                .unwrap_err()
+                .id,
+            4000031
+        );
+        assert!(p.check(&Password::new("Tr0ub4dor&3-horse"), &ids).is_ok());
+    }
+}

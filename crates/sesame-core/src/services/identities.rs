@@ -1,0 +1,349 @@
+//! Admin identity management: create (with password import), get, list, replace, delete.
+
+use super::{Deps, identity_or_404};
+use crate::aal::available_aal;
+use crate::error::CoreError;
+use crate::identity::{Credential, CredentialType, Identity, IdentityView};
+use crate::ids::IdentityId;
+use crate::password::{Password, check_imported_hash};
+use crate::schema::Extracted;
+use crate::store::{IdentityQuery, StoreError};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use sesame_types::identity::{CredentialsBody, PasswordConfigBody};
+use sesame_types::{
+    CreateIdentityBody, IdentityCredentials, RecoveryAddress, UpdateIdentityBody, VerifiableAddress,
+};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// A page of identities with their credentials (config stripped).
+#[derive(Debug)]
+pub struct IdentityPage {
+    /// The identities, admin view.
+    pub items: Vec<sesame_types::Identity>,
+    /// Whether another page may follow.
+    pub has_more: bool,
+}
+
+/// Admin identity operations.
+#[derive(Clone)]
+pub struct IdentityService(pub(crate) Arc<Deps>);
+
+impl IdentityService {
+    /// Builds the service.
+    pub fn new(deps: Arc<Deps>) -> Self {
+        Self(deps)
+    }
+
+    /// `POST /admin/identities`.
+    pub async fn create(
+        &self,
+        body: CreateIdentityBody,
+        now: DateTime<Utc>,
+    ) -> Result<sesame_types::Identity, CoreError> {
+        let schema_id = body.schema_id.clone().filter(|s| !s.is_empty());
+        let schema_id = schema_id.unwrap_or_else(|| self.0.schemas.default_schema().id.clone());
+        let extracted = self.validate(&schema_id, &body.traits)?;
+        let id = IdentityId::new();
+        let credentials = match &body.credentials {
+            Some(c) => {
+                self.credentials_from_body(id, c, &extracted, &[], now)
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        let state = body.state.unwrap_or_default();
+        let identity = Identity {
+            id,
+            schema_id,
+            traits: body.traits,
+            state,
+            state_changed_at: Some(now),
+            metadata_public: non_null(body.metadata_public),
+            metadata_admin: non_null(body.metadata_admin),
+            external_id: body.external_id.filter(|s| !s.is_empty()),
+            organization_id: body.organization_id,
+            verifiable_addresses: verifiable_addresses(
+                &extracted,
+                body.verifiable_addresses.as_deref().unwrap_or(&[]),
+                now,
+            ),
+            recovery_addresses: recovery_addresses(
+                &extracted,
+                body.recovery_addresses.as_deref().unwrap_or(&[]),
+                now,
+            ),
+            available_aal: available_aal(&credentials),
+            created_at: now,
+            updated_at: now,
+        };
+        self.0
+            .store
+            .create_identity(&identity, &credentials)
+            .await
+            .map_err(conflict)?;
+        Ok(self.wire(&identity, &credentials, false))
+    }
+
+    /// `GET /admin/identities/{id}`.
+    pub async fn get(
+        &self,
+        id: IdentityId,
+        include_password: bool,
+    ) -> Result<sesame_types::Identity, CoreError> {
+        let identity = identity_or_404(&self.0, id).await?;
+        let credentials = self.0.store.credentials(&[id]).await?;
+        Ok(self.wire(&identity, &credentials, include_password))
+    }
+
+    /// `GET /admin/identities`: a page ordered by id, optionally filtered by a password identifier.
+    pub async fn list(
+        &self,
+        mut query: IdentityQuery,
+        include_password: bool,
+    ) -> Result<IdentityPage, CoreError> {
+        query.credentials_identifier = query
+            .credentials_identifier
+            .map(|i| crate::identity::normalize_identifier(&i));
+        let identities = self.0.store.list_identities(&query).await?;
+        let ids: Vec<IdentityId> = identities.iter().map(|i| i.id).collect();
+        let mut by_identity: BTreeMap<IdentityId, Vec<Credential>> = BTreeMap::new();
+        for c in self.0.store.credentials(&ids).await? {
+            by_identity.entry(c.identity_id).or_default().push(c);
+        }
+        let has_more = identities.len() as u32 >= query.limit && query.limit > 0;
+        let items = identities
+            .iter()
+            .map(|i| {
+                self.wire(
+                    i,
+                    by_identity.get(&i.id).map_or(&[][..], Vec::as_slice),
+                    include_password,
+                )
+            })
+            .collect();
+        Ok(IdentityPage { items, has_more })
+    }
+
+    /// `PUT /admin/identities/{id}`: replaces traits and metadata; schema and state only when given.
+    pub async fn update(
+        &self,
+        id: IdentityId,
+        body: UpdateIdentityBody,
+        now: DateTime<Utc>,
+    ) -> Result<sesame_types::Identity, CoreError> {
+        let mut identity = identity_or_404(&self.0, id).await?;
+        if let Some(schema_id) = body.schema_id.filter(|s| !s.is_empty()) {
+            identity.schema_id = schema_id;
+        }
+        let extracted = self.validate(&identity.schema_id, &body.traits)?;
+        let existing = self.0.store.credentials(&[id]).await?;
+        let mut credentials = match &body.credentials {
+            Some(c) => {
+                self.credentials_from_body(id, c, &extracted, &existing, now)
+                    .await?
+            }
+            None => existing.clone(),
+        };
+        // Identifiers always follow the traits, so a changed email logs in with the new value.
+        for c in credentials
+            .iter_mut()
+            .filter(|c| c.kind == CredentialType::Password)
+        {
+            if c.identifiers != extracted.password_identifiers {
+                c.identifiers = extracted.password_identifiers.clone();
+                c.updated_at = now;
+            }
+        }
+        if let Some(state) = body.state.filter(|s| *s != identity.state) {
+            identity.state = state;
+            identity.state_changed_at = Some(now);
+        }
+        identity.traits = body.traits;
+        identity.metadata_public = non_null(body.metadata_public);
+        identity.metadata_admin = non_null(body.metadata_admin);
+        identity.external_id = body.external_id.filter(|s| !s.is_empty());
+        identity.verifiable_addresses =
+            verifiable_addresses(&extracted, &identity.verifiable_addresses, now);
+        identity.recovery_addresses =
+            recovery_addresses(&extracted, &identity.recovery_addresses, now);
+        identity.available_aal = available_aal(&credentials);
+        identity.updated_at = now;
+        self.0
+            .store
+            .update_identity(&identity, Some(&credentials))
+            .await
+            .map_err(conflict)?;
+        Ok(self.wire(&identity, &credentials, false))
+    }
+
+    /// `DELETE /admin/identities/{id}`; its sessions end with it.
+    pub async fn delete(&self, id: IdentityId) -> Result<(), CoreError> {
+        if self.0.store.delete_identity(id).await? {
+            Ok(())
+        } else {
+            Err(CoreError::NotFound)
+        }
+    }
+
+    fn validate(&self, schema_id: &str, traits: &Value) -> Result<Extracted, CoreError> {
+        let schema = self.0.schemas.get(schema_id).ok_or_else(|| {
+            CoreError::bad_request(format!("Unable to find JSON Schema ID: {schema_id}"))
+        })?;
+        schema.validate(traits).map_err(|violations| {
+            let reason = violations
+                .iter()
+                .map(|v| v.detail.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
+            CoreError::BadRequest {
+                reason,
+                message: Some("The request was malformed or contained invalid parameters".into()),
+            }
+        })
+    }
+
+    async fn credentials_from_body(
+        &self,
+        id: IdentityId,
+        body: &CredentialsBody,
+        extracted: &Extracted,
+        existing: &[Credential],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Credential>, CoreError> {
+        let mut out: Vec<Credential> = existing.to_vec();
+        if let Some(pw) = &body.password {
+            let hash = self.password_hash(&pw.config).await?;
+            out.retain(|c| c.kind != CredentialType::Password);
+            if let Some(hash) = hash {
+                let previous = existing.iter().find(|c| c.kind == CredentialType::Password);
+                out.push(Credential {
+                    id: previous.map_or_else(Uuid::new_v4, |c| c.id),
+                    identity_id: id,
+                    kind: CredentialType::Password,
+                    identifiers: extracted.password_identifiers.clone(),
+                    config: json!({ "hashed_password": hash }),
+                    version: 0,
+                    created_at: previous.map_or(now, |c| c.created_at),
+                    updated_at: now,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn password_hash(
+        &self,
+        config: &PasswordConfigBody,
+    ) -> Result<Option<String>, CoreError> {
+        match (&config.hashed_password, &config.password) {
+            (Some(hash), _) if !hash.is_empty() => {
+                check_imported_hash(hash)?;
+                Ok(Some(hash.clone()))
+            }
+            // Admin-set plaintext passwords bypass the policy, as in Kratos.
+            (_, Some(pw)) if !pw.is_empty() => {
+                Ok(Some(self.0.hasher.hash(&Password::new(pw.clone())).await?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn wire(
+        &self,
+        identity: &Identity,
+        credentials: &[Credential],
+        include_password: bool,
+    ) -> sesame_types::Identity {
+        let creds: BTreeMap<String, IdentityCredentials> = credentials
+            .iter()
+            .map(|c| {
+                let include = include_password && c.kind == CredentialType::Password;
+                (c.kind.as_str().to_owned(), c.to_wire(include))
+            })
+            .collect();
+        identity.to_wire(
+            &self.0.settings.public_base_url,
+            IdentityView::Admin,
+            Some(creds),
+        )
+    }
+}
+
+fn conflict(e: StoreError) -> CoreError {
+    match e {
+        StoreError::Conflict => CoreError::IdentityConflict,
+        other => other.into(),
+    }
+}
+
+fn non_null(v: Option<Value>) -> Option<Value> {
+    v.filter(|v| !v.is_null())
+}
+
+/// The verifiable addresses the traits produce, keeping the state of those that already existed.
+pub(crate) fn verifiable_addresses(
+    extracted: &Extracted,
+    existing: &[VerifiableAddress],
+    now: DateTime<Utc>,
+) -> Vec<VerifiableAddress> {
+    extracted
+        .verifiable
+        .iter()
+        .map(|(via, value)| {
+            existing
+                .iter()
+                .find(|a| {
+                    &a.via == via && crate::identity::normalize_address(via, &a.value) == *value
+                })
+                .map(|a| VerifiableAddress {
+                    id: if a.id.is_nil() { Uuid::new_v4() } else { a.id },
+                    value: value.clone(),
+                    created_at: if a.id.is_nil() { now } else { a.created_at },
+                    updated_at: if a.id.is_nil() { now } else { a.updated_at },
+                    ..a.clone()
+                })
+                .unwrap_or_else(|| VerifiableAddress {
+                    id: Uuid::new_v4(),
+                    value: value.clone(),
+                    verified: false,
+                    via: via.clone(),
+                    status: "pending".into(),
+                    verified_at: None,
+                    created_at: now,
+                    updated_at: now,
+                })
+        })
+        .collect()
+}
+
+/// The recovery addresses the traits produce, keeping ids of those that already existed.
+pub(crate) fn recovery_addresses(
+    extracted: &Extracted,
+    existing: &[RecoveryAddress],
+    now: DateTime<Utc>,
+) -> Vec<RecoveryAddress> {
+    extracted
+        .recovery
+        .iter()
+        .map(|(via, value)| {
+            existing
+                .iter()
+                .find(|a| {
+                    &a.via == via
+                        && crate::identity::normalize_address(via, &a.value) == *value
+                        && !a.id.is_nil()
+                })
+                .cloned()
+                .unwrap_or_else(|| RecoveryAddress {
+                    id: Uuid::new_v4(),
+                    value: value.clone(),
+                    via: via.clone(),
+                    created_at: now,
+                    updated_at: now,
+                })
+        })
+        .collect()
+}

@@ -1,0 +1,453 @@
+//! Login flows for native apps: init, fetch, and the password method.
+
+use super::{ClientInfo, Deps, Failure, active_session, issue_session};
+use crate::aal::{Aal, satisfies};
+use crate::error::CoreError;
+use crate::flow::{FlowBody, FlowKind, FlowRecord};
+use crate::identity::{CredentialType, normalize_identifier};
+use crate::ids::FlowId;
+use crate::messages::{self, Input};
+use crate::password::Password;
+use crate::session::Session;
+use crate::token::SessionToken;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sesame_types::{
+    AuthenticationMethod, FlowType, LoginFlow, SuccessfulNativeLogin, UiContainer, UiNode,
+};
+use std::sync::Arc;
+
+/// What a login flow is created from.
+#[derive(Debug, Clone)]
+pub struct LoginInit {
+    /// API or browser.
+    pub flow_type: FlowType,
+    /// The init request's absolute URL.
+    pub request_url: String,
+    /// `refresh=true`.
+    pub refresh: bool,
+    /// `aal=`.
+    pub aal: Aal,
+    /// `return_to=`.
+    pub return_to: Option<String>,
+}
+
+/// A password login submit, decoded.
+#[derive(Debug, Clone, Default)]
+pub struct LoginSubmission {
+    /// `method`.
+    pub method: Option<String>,
+    /// `identifier` (or legacy `password_identifier`).
+    pub identifier: Option<String>,
+    /// `password`.
+    pub password: Option<Password>,
+}
+
+impl LoginSubmission {
+    /// Reads a decoded JSON or form body; wrong types are reported like a decoder would.
+    pub fn from_value(v: &Value) -> Result<Self, String> {
+        let field = |name: &str| -> Result<Option<String>, String> {
+            match v.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(other) => Err(format!(
+                    "unable to decode JSON payload: field {name:?} must be a string, got {}",
+                    type_name(other)
+                )),
+            }
+        };
+        if !v.is_object() {
+            return Err(format!(
+                "unable to decode JSON payload: expected an object, got {}",
+                type_name(v)
+            ));
+        }
+        Ok(Self {
+            method: field("method")?,
+            identifier: field("identifier")?.or(field("password_identifier")?),
+            password: field("password")?.map(Password::new),
+        })
+    }
+}
+
+pub(crate) fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Login flows.
+#[derive(Clone)]
+pub struct LoginService(pub(crate) Arc<Deps>);
+
+impl LoginService {
+    /// Builds the service.
+    pub fn new(deps: Arc<Deps>) -> Self {
+        Self(deps)
+    }
+
+    /// `GET /self-service/login/{api,browser}`.
+    pub async fn init(
+        &self,
+        init: LoginInit,
+        token: Option<&SessionToken>,
+        now: DateTime<Utc>,
+    ) -> Result<LoginFlow, CoreError> {
+        let current = active_session(&self.0, token, now).await?;
+        let mut flow = self.new_flow(&init, now);
+        match &current {
+            None if init.aal >= Aal::Aal2 => return Err(CoreError::Aal1Required),
+            None => flow.refresh = false,
+            Some((session, _)) if init.aal > session.aal => {
+                flow.ui.nodes.retain(|n| n.group == "default");
+                flow.ui.messages.push(messages::login_mfa());
+            }
+            Some(_) if !init.refresh => {
+                return Err(CoreError::SessionAlreadyAvailable {
+                    registration: false,
+                });
+            }
+            Some((session, identity)) => {
+                let creds = self.0.store.credentials(&[identity.id]).await?;
+                match creds.iter().find(|c| c.kind == CredentialType::Password) {
+                    Some(pw) => {
+                        let identifier = pw.identifiers.first().cloned().unwrap_or_default();
+                        if let Some(UiNode {
+                            attributes: sesame_types::UiNodeAttributes::Input(a),
+                            ..
+                        }) = messages::node_mut(&mut flow.ui.nodes, "identifier")
+                        {
+                            a.input_type = "hidden".into();
+                            a.value = Some(Value::String(identifier));
+                        }
+                    }
+                    None => flow
+                        .ui
+                        .nodes
+                        .retain(|n| n.group == "default" && !is_named(n, "identifier")),
+                }
+                flow.ui.messages.push(messages::login_refresh());
+                let _ = session;
+            }
+        }
+        self.0
+            .store
+            .save_flow(&FlowRecord {
+                body: FlowBody::Login(flow.clone()),
+                csrf_token: None,
+            })
+            .await?;
+        Ok(flow)
+    }
+
+    fn new_flow(&self, init: &LoginInit, now: DateTime<Utc>) -> LoginFlow {
+        let id = FlowId::new();
+        let schema = self.0.schemas.default_schema();
+        let mut nodes = vec![messages::csrf_node("")];
+        if self.0.settings.password_enabled {
+            nodes.push(
+                Input {
+                    group: "default",
+                    name: "identifier",
+                    input_type: "text",
+                    value: Some(Value::String(String::new())),
+                    required: true,
+                    autocomplete: None,
+                    label: Some(schema.identifier_label()),
+                }
+                .node(),
+            );
+            nodes.push(
+                Input {
+                    group: "password",
+                    name: "password",
+                    input_type: "password",
+                    value: None,
+                    required: true,
+                    autocomplete: Some("current-password"),
+                    label: Some(messages::label(1070001, "Password", None)),
+                }
+                .node(),
+            );
+            nodes.push(
+                Input {
+                    group: "password",
+                    name: "method",
+                    input_type: "submit",
+                    value: Some(Value::String("password".into())),
+                    required: false,
+                    autocomplete: None,
+                    label: Some(messages::label(1010022, "Sign in with password", None)),
+                }
+                .node(),
+            );
+        }
+        LoginFlow {
+            id: id.0,
+            organization_id: None,
+            flow_type: init.flow_type,
+            expires_at: now + self.0.settings.login_lifespan,
+            issued_at: now,
+            request_url: init.request_url.clone(),
+            return_to: init.return_to.clone(),
+            active: None,
+            ui: UiContainer {
+                action: self
+                    .0
+                    .settings
+                    .public_url(&format!("self-service/login?flow={}", id.0)),
+                method: "POST".into(),
+                nodes,
+                messages: Vec::new(),
+            },
+            created_at: now,
+            updated_at: now,
+            refresh: init.refresh,
+            requested_aal: if init.aal >= Aal::Aal2 {
+                Aal::Aal2
+            } else {
+                Aal::Aal1
+            },
+            state: "choose_method".into(),
+        }
+    }
+
+    /// `GET /self-service/login/flows?id=`.
+    pub async fn get(&self, id: FlowId, now: DateTime<Utc>) -> Result<LoginFlow, CoreError> {
+        match self.0.store.flow(id).await?.map(|r| r.body) {
+            Some(FlowBody::Login(flow)) if flow.expires_at <= now => {
+                let _ = flow;
+                Err(CoreError::FlowExpiredOnFetch {
+                    kind: FlowKind::Login,
+                })
+            }
+            Some(FlowBody::Login(flow)) => Ok(flow),
+            _ => Err(CoreError::NotFound),
+        }
+    }
+
+    /// `POST /self-service/login?flow=`. `browser_header` is the reason an API flow must refuse a
+    /// request that carries browser headers (`Cookie`, `Origin`).
+    pub async fn submit(
+        &self,
+        id: FlowId,
+        body: Result<Value, String>,
+        token: Option<&SessionToken>,
+        browser_header: Option<String>,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> Result<SuccessfulNativeLogin, CoreError> {
+        let mut flow = match self.0.store.flow(id).await?.map(|r| r.body) {
+            Some(FlowBody::Login(flow)) => flow,
+            _ => return Err(CoreError::NotFound),
+        };
+        if flow.expires_at <= now {
+            let replacement = self
+                .init(
+                    LoginInit {
+                        flow_type: flow.flow_type,
+                        request_url: flow.request_url.clone(),
+                        refresh: flow.refresh,
+                        aal: flow.requested_aal,
+                        return_to: flow.return_to.clone(),
+                    },
+                    None,
+                    now,
+                )
+                .await?;
+            return Err(CoreError::FlowExpired {
+                expired_at: flow.expires_at,
+                since: now - flow.expires_at,
+                replacement: replacement.id,
+            });
+        }
+        messages::clear_messages(&mut flow.ui.nodes);
+        flow.ui.messages.clear();
+        match self
+            .authenticate(&mut flow, body, token, browser_header, client, now)
+            .await
+        {
+            Ok(done) => Ok(done),
+            Err(Failure::Flow) => {
+                flow.updated_at = now;
+                self.0
+                    .store
+                    .save_flow(&FlowRecord {
+                        body: FlowBody::Login(flow.clone()),
+                        csrf_token: None,
+                    })
+                    .await?;
+                Err(CoreError::FlowInvalid(Box::new(FlowBody::Login(flow))))
+            }
+            Err(Failure::Core(e)) => Err(e),
+        }
+    }
+
+    async fn authenticate(
+        &self,
+        flow: &mut LoginFlow,
+        body: Result<Value, String>,
+        token: Option<&SessionToken>,
+        browser_header: Option<String>,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> Result<SuccessfulNativeLogin, Failure> {
+        let fail = |flow: &mut LoginFlow, msg| {
+            flow.ui.messages.push(msg);
+            Failure::Flow
+        };
+        if let Some(reason) = browser_header.filter(|_| flow.flow_type == FlowType::Api) {
+            return Err(fail(flow, messages::generic(&reason)));
+        }
+        let submission = match body.and_then(|v| LoginSubmission::from_value(&v)) {
+            Ok(s) => s,
+            Err(e) => return Err(fail(flow, messages::generic(&e))),
+        };
+        let current = active_session(&self.0, token, now).await?;
+        if current.is_some() && !flow.refresh && flow.requested_aal <= Aal::Aal1 {
+            return Err(fail(
+                flow,
+                messages::generic(
+                    "A valid session was detected and thus login is not possible. Did you forget to set `?refresh=true`?",
+                ),
+            ));
+        }
+        if submission.method.as_deref() != Some("password")
+            || !self.0.settings.password_enabled
+            || flow.requested_aal >= Aal::Aal2
+        {
+            return Err(fail(flow, messages::login_no_strategy()));
+        }
+        flow.active = Some("password".into());
+        let identifier = submission.identifier.unwrap_or_default();
+        messages::set_value(
+            &mut flow.ui.nodes,
+            "identifier",
+            Value::String(identifier.clone()),
+        );
+        let mut missing = false;
+        for (name, empty) in [
+            ("identifier", identifier.trim().is_empty()),
+            (
+                "password",
+                submission
+                    .password
+                    .as_ref()
+                    .is_none_or(|p| p.expose().is_empty()),
+            ),
+        ] {
+            if empty {
+                missing = true;
+                if let Some(n) = messages::node_mut(&mut flow.ui.nodes, name) {
+                    n.messages.push(messages::missing(name));
+                }
+            }
+        }
+        let Some(password) = submission.password.filter(|_| !missing) else {
+            return Err(Failure::Flow);
+        };
+
+        let found = self
+            .0
+            .store
+            .find_by_identifier(CredentialType::Password, &normalize_identifier(&identifier))
+            .await?;
+        let Some((identity, credential)) = found else {
+            self.0.hasher.verify_dummy(&password).await?;
+            return Err(fail(flow, messages::invalid_credentials()));
+        };
+        let Some(hash) = credential.hashed_password() else {
+            self.0.hasher.verify_dummy(&password).await?;
+            return Err(fail(flow, messages::invalid_credentials()));
+        };
+        if !self.0.hasher.verify(&password, hash).await? {
+            return Err(fail(flow, messages::invalid_credentials()));
+        }
+        if !identity.is_active() {
+            return Err(fail(flow, messages::identity_disabled()));
+        }
+        if self.0.hasher.needs_rehash(hash) {
+            self.rehash(&credential, &password, now).await;
+        }
+
+        let amr = AuthenticationMethod {
+            method: "password".into(),
+            aal: Aal::Aal1,
+            completed_at: now,
+            provider: None,
+        };
+        let lifespan = self.0.settings.session_lifespan;
+        let (session, token) = match (current, token) {
+            (Some((mut session, current_identity)), Some(token))
+                if current_identity.id == identity.id =>
+            {
+                reactivate(&mut session, amr, lifespan, now);
+                self.0.store.update_session(&session).await?;
+                (session, token.clone())
+            }
+            _ => {
+                let issued = issue_session(&identity, "password", Aal::Aal1, client, lifespan, now);
+                self.0.store.insert_session(&issued.session).await?;
+                (issued.session, issued.token)
+            }
+        };
+        let show_identity = satisfies(
+            self.0.settings.required_aal,
+            session.aal,
+            identity.available_aal,
+        );
+        let wire = session.to_wire(
+            now,
+            show_identity.then_some(&identity),
+            &self.0.settings.public_base_url,
+        );
+        Ok(SuccessfulNativeLogin {
+            session_token: Some(token.expose().to_owned()),
+            session: wire,
+            continue_with: None,
+        })
+    }
+
+    async fn rehash(
+        &self,
+        credential: &crate::identity::Credential,
+        password: &Password,
+        now: DateTime<Utc>,
+    ) {
+        // A failed migration must not fail the login; the old hash keeps working.
+        match self.0.hasher.hash(password).await {
+            Ok(new_hash) => {
+                let mut updated = credential.clone();
+                updated.config["hashed_password"] = Value::String(new_hash);
+                updated.updated_at = now;
+                if let Err(e) = self.0.store.update_credential_config(&updated).await {
+                    tracing::warn!(error = %e, "could not store the re-hashed password");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not re-hash a password"),
+        }
+    }
+}
+
+fn is_named(n: &UiNode, name: &str) -> bool {
+    matches!(&n.attributes, sesame_types::UiNodeAttributes::Input(a) if a.name == name)
+}
+
+/// Re-activates an existing session after another factor: same id and token, AMR appended.
+pub(crate) fn reactivate(
+    session: &mut Session,
+    amr: AuthenticationMethod,
+    lifespan: chrono::Duration,
+    now: DateTime<Utc>,
+) {
+    session.complete_factor(amr);
+    session.active = true;
+    session.issued_at = now;
+    session.expires_at = now + lifespan;
+    session.updated_at = now;
+}

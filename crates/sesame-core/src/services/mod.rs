@@ -1,0 +1,183 @@
+//! Services: the operations the HTTP layer calls, one per endpoint family. Each takes `now` from the
+//! application's clock and returns domain values or a [`CoreError`](crate::CoreError).
+
+mod identities;
+mod login;
+mod registration;
+mod sessions;
+
+pub use identities::{IdentityPage, IdentityService};
+pub use login::{LoginInit, LoginService, LoginSubmission};
+pub use registration::{RegistrationService, RegistrationSubmission, RegistrationSuccess};
+pub use sessions::{SessionService, WhoamiAnswer};
+
+use crate::aal::{Aal, RequiredAal};
+use crate::clock::Clock;
+use crate::identity::Identity;
+use crate::ids::{IdentityId, SessionId};
+use crate::password::{Hasher, PasswordPolicy};
+use crate::schema::SchemaRegistry;
+use crate::session::Session;
+use crate::store::Store;
+use crate::token::{LogoutToken, SessionToken};
+use chrono::{DateTime, Utc};
+use sesame_types::{AuthenticationMethod, Device};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Settings the services need, taken from the configuration.
+#[derive(Debug, Clone)]
+pub struct CoreSettings {
+    /// `serve.public.base_url`, ending in `/`.
+    pub public_base_url: String,
+    /// `session.lifespan`.
+    pub session_lifespan: chrono::Duration,
+    /// `session.whoami.required_aal`.
+    pub required_aal: RequiredAal,
+    /// `selfservice.flows.login.lifespan`.
+    pub login_lifespan: chrono::Duration,
+    /// `selfservice.flows.registration.lifespan`.
+    pub registration_lifespan: chrono::Duration,
+    /// `selfservice.methods.password.enabled`.
+    pub password_enabled: bool,
+    /// `selfservice.methods.password.config`.
+    pub password_policy: PasswordPolicy,
+    /// `selfservice.flows.registration.after.password.hooks` contains `session`.
+    pub registration_session_hook: bool,
+}
+
+impl CoreSettings {
+    /// `<public base>/<path>` without a double slash.
+    pub fn public_url(&self, path: &str) -> String {
+        format!(
+            "{}/{}",
+            self.public_base_url.trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
+    }
+}
+
+/// What every service shares.
+pub struct Deps {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Identity schemas.
+    pub schemas: Arc<SchemaRegistry>,
+    /// Password hasher.
+    pub hasher: Hasher,
+    /// Settings.
+    pub settings: CoreSettings,
+}
+
+/// Who is asking, as far as devices are concerned.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// Client IP without port.
+    pub ip: Option<String>,
+    /// `User-Agent`, truncated to 512 bytes.
+    pub user_agent: Option<String>,
+    /// `"<city>, <country>"` or `""`.
+    pub location: Option<String>,
+}
+
+/// A freshly created session with the tokens that are handed out once.
+#[derive(Debug)]
+pub struct IssuedSession {
+    /// The stored session.
+    pub session: Session,
+    /// Its token (shown to the client once).
+    pub token: SessionToken,
+    /// Its logout token.
+    pub logout_token: LogoutToken,
+}
+
+/// Creates an active session for `identity` after `method` was completed at `now`.
+pub(crate) fn issue_session(
+    identity: &Identity,
+    method: &str,
+    aal: Aal,
+    client: &ClientInfo,
+    lifespan: chrono::Duration,
+    now: DateTime<Utc>,
+) -> IssuedSession {
+    let token = SessionToken::generate();
+    let logout_token = LogoutToken::generate();
+    let mut session = Session {
+        id: SessionId::new(),
+        identity_id: identity.id,
+        token_digest: token.digest(),
+        logout_token_digest: logout_token.digest(),
+        active: true,
+        aal: Aal::Aal0,
+        authentication_methods: Vec::new(),
+        devices: vec![Device {
+            id: Uuid::new_v4(),
+            ip_address: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
+            location: Some(client.location.clone().unwrap_or_default()),
+        }],
+        issued_at: now,
+        expires_at: now + lifespan,
+        authenticated_at: now,
+        created_at: now,
+        updated_at: now,
+    };
+    session.complete_factor(AuthenticationMethod {
+        method: method.to_owned(),
+        aal,
+        completed_at: now,
+        provider: None,
+    });
+    IssuedSession {
+        session,
+        token,
+        logout_token,
+    }
+}
+
+/// The active session a request carries, with its identity, if any.
+pub(crate) async fn active_session(
+    deps: &Deps,
+    token: Option<&SessionToken>,
+    now: DateTime<Utc>,
+) -> Result<Option<(Session, Identity)>, crate::CoreError> {
+    let Some(token) = token else { return Ok(None) };
+    Ok(deps
+        .store
+        .session_by_token(&token.digest())
+        .await?
+        .filter(|(s, i)| s.is_active(now, Some(i))))
+}
+
+/// Looks an identity up or fails with `NotFound`.
+pub(crate) async fn identity_or_404(
+    deps: &Deps,
+    id: IdentityId,
+) -> Result<Identity, crate::CoreError> {
+    deps.store
+        .identity(id)
+        .await?
+        .ok_or(crate::CoreError::NotFound)
+}
+
+/// Why a flow submit did not succeed.
+pub(crate) enum Failure {
+    /// Rendered into the flow (400 with the flow).
+    Flow,
+    /// An error response.
+    Core(crate::CoreError),
+}
+
+impl From<crate::CoreError> for Failure {
+    fn from(e: crate::CoreError) -> Self {
+        Failure::Core(e)
+    }
+}
+
+impl From<crate::store::StoreError> for Failure {
+    fn from(e: crate::store::StoreError) -> Self {
+        Failure::Core(e.into())
+    }
+}

@@ -1,0 +1,75 @@
+//! whoami and native logout.
+
+use super::{Deps, active_session};
+use crate::aal::satisfies;
+use crate::error::CoreError;
+use crate::identity::Identity;
+use crate::session::Session;
+use crate::token::{SessionToken, TokenDigest};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// whoami's answer: the session and its identity.
+#[derive(Debug, Clone)]
+pub struct WhoamiAnswer {
+    /// The session.
+    pub session: Session,
+    /// Its identity.
+    pub identity: Identity,
+}
+
+/// Session lookups and revocation.
+#[derive(Clone)]
+pub struct SessionService(pub(crate) Arc<Deps>);
+
+impl SessionService {
+    /// Builds the service.
+    pub fn new(deps: Arc<Deps>) -> Self {
+        Self(deps)
+    }
+
+    /// `GET /sessions/whoami`: one lookup by token digest, the activity rule, the AAL rule. No writes.
+    pub async fn whoami(
+        &self,
+        token: Option<&SessionToken>,
+        now: DateTime<Utc>,
+    ) -> Result<WhoamiAnswer, CoreError> {
+        let (session, identity) = active_session(&self.0, token, now)
+            .await?
+            .ok_or(CoreError::NoSession)?;
+        if !satisfies(
+            self.0.settings.required_aal,
+            session.aal,
+            identity.available_aal,
+        ) {
+            return Err(CoreError::Aal2Required);
+        }
+        Ok(WhoamiAnswer { session, identity })
+    }
+
+    /// `DELETE /self-service/logout/api`: possession of the token is the credential.
+    pub async fn logout_native(&self, token: &str, now: DateTime<Utc>) -> Result<(), CoreError> {
+        if token.is_empty() {
+            return Err(CoreError::LogoutTokenUnknown);
+        }
+        if self
+            .0
+            .store
+            .revoke_session_by_token(&TokenDigest::of(token), now)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(CoreError::LogoutTokenUnknown)
+        }
+    }
+
+    /// The wire view of whoami's answer.
+    pub fn to_wire(&self, answer: &WhoamiAnswer, now: DateTime<Utc>) -> sesame_types::Session {
+        answer.session.to_wire(
+            now,
+            Some(&answer.identity),
+            &self.0.settings.public_base_url,
+        )
+    }
+}

@@ -1,0 +1,193 @@
+//! Start-up: bind both ports (0 picks a free one, as tests do), resolve base URLs, open and migrate
+//! the store, build the state, and serve until a shutdown signal, finishing in-flight requests.
+
+use crate::config::LoadedConfig;
+use crate::config::ServeEndpoint;
+use crate::middleware::admin_prefix;
+use crate::routes;
+use crate::state::{self, AppState};
+use axum::ServiceExt;
+use axum::extract::Request;
+use sesame_core::clock::Clock;
+use sesame_core::store::{Store, StoreError};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower::Layer;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A configuration value is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// A port could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A server ready to run.
+pub struct Application {
+    public: TcpListener,
+    admin: TcpListener,
+    state: AppState,
+    public_addr: SocketAddr,
+    admin_addr: SocketAddr,
+}
+
+async fn bind(endpoint: &ServeEndpoint) -> Result<(TcpListener, SocketAddr), StartError> {
+    let addr = format!("{}:{}", endpoint.host, endpoint.port);
+    let listener = TcpListener::bind(&addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    Ok((listener, local))
+}
+
+fn base_url(endpoint: &ServeEndpoint, local: SocketAddr, dev: bool) -> String {
+    if let Some(url) = &endpoint.base_url {
+        return url.clone();
+    }
+    let host = match endpoint.host.as_str() {
+        "" | "0.0.0.0" | "::" | "[::]" => "127.0.0.1".to_owned(),
+        h => h.to_owned(),
+    };
+    let scheme = if dev { "http" } else { "https" };
+    format!("{scheme}://{host}:{}/", local.port())
+}
+
+/// Opens the store a configuration names and applies migrations.
+pub async fn open_store(loaded: &LoadedConfig) -> Result<Arc<dyn Store>, StartError> {
+    let store = sesame_store::connect(&loaded.dsn).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+impl Application {
+    /// Opens the configured database, migrates it, and binds both ports.
+    pub async fn build(loaded: LoadedConfig, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+        let store = open_store(&loaded).await?;
+        Self::build_with_store(loaded, store, clock).await
+    }
+
+    /// Binds both ports over an already opened (and migrated) store.
+    pub async fn build_with_store(
+        loaded: LoadedConfig,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartError> {
+        let config = &loaded.config;
+        let (public, public_addr) = bind(&config.serve.public).await?;
+        let (admin, admin_addr) = bind(&config.serve.admin).await?;
+        let public_url = base_url(&config.serve.public, public_addr, config.dev);
+        let admin_url = base_url(&config.serve.admin, admin_addr, config.dev);
+        for w in &loaded.warnings {
+            tracing::warn!("{w}");
+        }
+        let LoadedConfig {
+            config, schemas, ..
+        } = loaded;
+        let state = state::build(&config, schemas, store, clock, &public_url, &admin_url)
+            .map_err(StartError::Other)?;
+        Ok(Self {
+            public,
+            admin,
+            state,
+            public_addr,
+            admin_addr,
+        })
+    }
+
+    /// The bound public port.
+    pub fn public_port(&self) -> u16 {
+        self.public_addr.port()
+    }
+
+    /// The bound admin port.
+    pub fn admin_port(&self) -> u16 {
+        self.admin_addr.port()
+    }
+
+    /// The shared state (services, store, clock).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves both ports until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = tx.send(true);
+        });
+        let signal = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        tracing::info!(
+            public = %self.state.public_base_url,
+            admin = %self.state.admin_base_url,
+            public_addr = %self.public_addr,
+            admin_addr = %self.admin_addr,
+            backend = self.state.deps.store.backend(),
+            "sesame is listening"
+        );
+        let public_app = routes::public(self.state.clone());
+        let admin_app = tower::util::MapRequestLayer::new(admin_prefix)
+            .layer(routes::admin(self.state.clone()));
+        let public = axum::serve(
+            self.public,
+            public_app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal(rx.clone()));
+        let admin = axum::serve(
+            self.admin,
+            ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(admin_app),
+        )
+        .with_graceful_shutdown(signal(rx));
+        let (a, b) = tokio::join!(async { public.await }, async { admin.await });
+        a.and(b)
+    }
+}
+
+/// Resolves when SIGINT or SIGTERM arrives.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

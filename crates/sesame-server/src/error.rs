@@ -1,0 +1,256 @@
+//! `ApiError`: the one place where failures become HTTP responses (herodot envelopes), with
+//! `Ory-Error-Id`. 5xx bodies never carry internal text; the cause is logged once here.
+
+use crate::json;
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use sesame_core::CoreError;
+use sesame_core::flow::{FlowBody, FlowKind};
+use sesame_types::{ErrorEnvelope, GenericError};
+
+/// An error response.
+#[derive(Debug)]
+pub enum ApiError {
+    /// A herodot envelope.
+    Envelope {
+        /// Status.
+        status: StatusCode,
+        /// Body.
+        envelope: Box<ErrorEnvelope>,
+        /// Self-rendering errors never get `error.request`.
+        self_rendering: bool,
+    },
+    /// A flow carrying validation messages (400 with the flow, not an envelope).
+    Flow(Box<FlowBody>),
+}
+
+/// Marks error responses so the request-id middleware can add `error.request`.
+#[derive(Clone, Debug)]
+pub struct RenderedError(pub ErrorEnvelope);
+
+fn default_message(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "The request was malformed or contained invalid parameters",
+        401 => "The request could not be authorized",
+        403 => "The requested action was forbidden",
+        404 => "The requested resource could not be found",
+        409 => "The resource could not be created due to a conflict",
+        410 => {
+            "The requested resource is no longer available because it has expired or is otherwise invalid."
+        }
+        413 => "The request body is too large",
+        415 => "The request is using an unknown content type",
+        _ => "An internal server error occurred, please contact the system administrator",
+    }
+}
+
+impl ApiError {
+    /// A generic envelope.
+    pub fn new(
+        status: StatusCode,
+        id: Option<&str>,
+        reason: Option<String>,
+        message: Option<String>,
+    ) -> Self {
+        Self::Envelope {
+            status,
+            envelope: Box::new(ErrorEnvelope {
+                error: GenericError {
+                    id: id.map(str::to_owned),
+                    code: Some(status.as_u16()),
+                    status: status.canonical_reason().map(str::to_owned),
+                    request: None,
+                    reason,
+                    details: None,
+                    message: message.unwrap_or_else(|| default_message(status).to_owned()),
+                },
+                extra: Map::new(),
+            }),
+            self_rendering: false,
+        }
+    }
+
+    /// 400 with a reason.
+    pub fn bad_request(reason: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, None, Some(reason.into()), None)
+    }
+
+    /// 400 whose message is a parser's text (bad UUIDs, bad query values), as Kratos reports them.
+    pub fn bad_request_message(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, None, None, Some(message.into()))
+    }
+
+    /// 404 `Unable to locate the resource`.
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            None,
+            None,
+            Some("Unable to locate the resource".into()),
+        )
+    }
+
+    /// 500; the cause is logged, not shown.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, None, None, None)
+    }
+
+    /// whoami's 401 (Kratos's exact body plus `id: session_inactive`).
+    pub fn session_inactive() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            Some("session_inactive"),
+            Some("No valid session credentials found in the request.".into()),
+            None,
+        )
+    }
+
+    fn with_details(mut self, details: Value) -> Self {
+        if let (Self::Envelope { envelope, .. }, Value::Object(d)) = (&mut self, details) {
+            envelope.error.details = Some(d);
+        }
+        self
+    }
+
+    fn self_rendering(mut self, extra: Value) -> Self {
+        if let Self::Envelope {
+            envelope,
+            self_rendering,
+            ..
+        } = &mut self
+        {
+            *self_rendering = true;
+            if let Value::Object(extra) = extra {
+                envelope.extra = extra;
+            }
+        }
+        self
+    }
+
+    /// Maps a domain error; `public_base_url` builds the URLs some bodies carry.
+    pub fn from_core(e: CoreError, public_base_url: &str) -> Self {
+        let public = |path: &str| format!("{}/{}", public_base_url.trim_end_matches('/'), path);
+        match e {
+            CoreError::Store(e) => Self::internal(e),
+            CoreError::Internal(e) => Self::internal(e),
+            CoreError::NotFound => Self::not_found(),
+            CoreError::BadRequest { reason, message } => {
+                Self::new(StatusCode::BAD_REQUEST, None, Some(reason), message)
+            }
+            CoreError::IdentityConflict => Self::new(
+                StatusCode::CONFLICT,
+                None,
+                Some("This identity conflicts with another identity that already exists.".into()),
+                None,
+            ),
+            CoreError::NoSession => Self::session_inactive(),
+            CoreError::Aal2Required => {
+                let to = public("self-service/login/browser?aal=aal2");
+                Self::new(
+                    StatusCode::FORBIDDEN,
+                    Some("session_aal2_required"),
+                    Some("An active session was found but it does not fulfill the requested Authenticator Assurance Level. Please verify yourself with a second factor to resolve this issue.".into()),
+                    Some("Session does not fulfill the requested Authenticator Assurance Level".into()),
+                )
+                .with_details(json!({ "redirect_browser_to": to }))
+                .self_rendering(json!({ "redirect_browser_to": to }))
+            }
+            CoreError::Aal1Required => Self::new(
+                StatusCode::UNAUTHORIZED,
+                Some("session_aal1_required"),
+                Some("You can not requested a higher AAL (AAL2/AAL3) without an active session.".into()),
+                Some("aal2 and aal3 can only be requested if a session exists already".into()),
+            ),
+            CoreError::SessionAlreadyAvailable { registration } => Self::new(
+                StatusCode::BAD_REQUEST,
+                Some("session_already_available"),
+                Some(if registration {
+                    "A valid session was detected and thus registration is not possible.".into()
+                } else {
+                    "A valid session was detected and thus login is not possible. Did you forget to set `?refresh=true`?".into()
+                }),
+                Some("you are already logged in".into()),
+            ),
+            CoreError::FlowExpired { expired_at, since, replacement } => {
+                let minutes = since.num_milliseconds() as f64 / 60_000.0;
+                Self::new(
+                    StatusCode::GONE,
+                    Some("self_service_flow_expired"),
+                    Some(format!("The self-service flow expired {minutes:.2} minutes ago, initialize a new one.")),
+                    Some("self-service flow expired".into()),
+                )
+                .self_rendering(json!({
+                    "expired_at": sesame_types::time::format(&expired_at),
+                    "since": since.num_nanoseconds().unwrap_or(i64::MAX),
+                    "use_flow_id": replacement,
+                }))
+            }
+            CoreError::FlowExpiredOnFetch { kind } => {
+                let name = match kind {
+                    FlowKind::Login => "login",
+                    FlowKind::Registration => "registration",
+                };
+                Self::new(
+                    StatusCode::GONE,
+                    Some("self_service_flow_expired"),
+                    Some(format!(
+                        "The {name} flow has expired. Call the {name} flow init API endpoint to initialize a new {name} flow."
+                    )),
+                    None,
+                )
+                .with_details(json!({ "api": public(&format!("self-service/{name}/api")) }))
+            }
+            CoreError::FlowInvalid(flow) => Self::Flow(flow),
+            CoreError::LogoutTokenUnknown => Self::new(
+                StatusCode::FORBIDDEN,
+                None,
+                Some("The provided Ory Session Token could not be found, is invalid, or otherwise malformed.".into()),
+                None,
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Flow(flow) => match *flow {
+                FlowBody::Login(f) => json::response(StatusCode::BAD_REQUEST, &f),
+                FlowBody::Registration(f) => json::response(StatusCode::BAD_REQUEST, &f),
+            },
+            ApiError::Envelope {
+                status,
+                envelope,
+                self_rendering,
+            } => {
+                let mut res = render(status, &envelope);
+                if !self_rendering {
+                    res.extensions_mut().insert(RenderedError(*envelope));
+                }
+                res
+            }
+        }
+    }
+}
+
+/// Renders an envelope with `Ory-Error-Id`.
+pub fn render(status: StatusCode, envelope: &ErrorEnvelope) -> Response {
+    let body = json::to_vec(envelope)
+        .unwrap_or_else(|_| b"{\"error\":{\"code\":500,\"message\":\"\"}}\n".to_vec());
+    let mut res = Response::new(Body::from(body));
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(json::ERROR_CONTENT_TYPE),
+    );
+    let id = envelope.error.id.as_deref().unwrap_or("");
+    h.insert(
+        "ory-error-id",
+        HeaderValue::from_str(id).unwrap_or(HeaderValue::from_static("")),
+    );
+    res
+}

@@ -1,0 +1,272 @@
+//! Extractors and request helpers: the session token in Kratos's credential order, client info for
+//! devices, query parameters, and flow submit bodies (JSON or form).
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use serde_json::{Map, Value};
+use sesame_core::SessionToken;
+use sesame_core::services::ClientInfo;
+use std::net::SocketAddr;
+
+/// The session token of a request, found as Kratos finds it (spec §1.2): `X-Session-Token`, then
+/// the first session cookie that opens, then `Authorization: Bearer`. Once a source yields a token
+/// there is no fallback, even if the token turns out to be invalid.
+#[derive(Debug, Default)]
+pub struct RequestToken(pub Option<SessionToken>);
+
+impl RequestToken {
+    /// The token, if any.
+    pub fn get(&self) -> Option<&SessionToken> {
+        self.0.as_ref()
+    }
+}
+
+/// Every cookie value named `name` in the `Cookie` headers, in order.
+pub fn cookie_values<'a>(
+    headers: &'a HeaderMap,
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(move |pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k.trim() == name).then(|| v.trim().trim_matches('"'))
+        })
+}
+
+/// Finds the token in `headers`.
+pub fn find_token(state: &AppState, headers: &HeaderMap) -> Option<SessionToken> {
+    if let Some(t) = headers.get("x-session-token").and_then(|v| v.to_str().ok()) {
+        if let Some(t) = SessionToken::from_client(t) {
+            return Some(t);
+        }
+    }
+    // A cookie that does not open is "no cookie" (DESIGN.md, differences 3 and 4).
+    if let Some(record) =
+        cookie_values(headers, &state.cookie_name).find_map(|v| state.cookies.open(v))
+    {
+        return Some(record.token);
+    }
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let parts: Vec<&str> = auth.split(' ').collect();
+    match parts.as_slice() {
+        [scheme, token] if scheme.eq_ignore_ascii_case("bearer") => {
+            SessionToken::from_client(token)
+        }
+        _ => None,
+    }
+}
+
+impl FromRequestParts<AppState> for RequestToken {
+    type Rejection = std::convert::Infallible;
+
+    #[tracing::instrument(skip_all)]
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(RequestToken(find_token(state, &parts.headers)))
+    }
+}
+
+/// Client info for the device record.
+pub struct Client(pub ClientInfo);
+
+fn truncate(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        let agents: Vec<&str> = parts
+            .headers
+            .get_all(header::USER_AGENT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let user_agent = (!agents.is_empty()).then(|| truncate(agents.join(" "), 512));
+        Ok(Client(ClientInfo {
+            ip,
+            user_agent,
+            location: Some(String::new()),
+        }))
+    }
+}
+
+/// Query parameters, decoded leniently (a bad escape never rejects the request).
+pub fn query(parts_uri: &axum::http::Uri) -> Vec<(String, String)> {
+    parts_uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
+}
+
+/// The first value of a query parameter.
+pub fn query_param(uri: &axum::http::Uri, name: &str) -> Option<String> {
+    query(uri)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+/// Why an API flow must refuse this request, if it carries browser headers.
+pub fn browser_header_reason(headers: &HeaderMap) -> Option<String> {
+    if headers.contains_key(header::ORIGIN) {
+        return Some("The HTTP Request Header included the \"Origin\" key, indicating that this request was made as part of an AJAX request in a Browser. The flow however was initiated as an API request. To prevent potential misuse and mitigate several attack vectors including CSRF, the request has been blocked. Please consult the documentation.".into());
+    }
+    let has_cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|p| p.trim().split_once('=').map(|(k, _)| k.trim().to_owned()))
+        // Cloudflare adds its own cookies to every request; Kratos lets them through.
+        .any(|k| !(k.starts_with("__cf") || k.starts_with("_cf") || k.starts_with("cf_")));
+    has_cookie.then(|| "The HTTP Request Header included the \"Cookie\" key, indicating that this request was made by a Browser. The flow however was initiated as an API request. To prevent potential misuse and mitigate several attack vectors including CSRF, the request has been blocked. Please consult the documentation.".into())
+}
+
+/// The absolute URL of a request, honouring `X-Forwarded-Proto` / `X-Forwarded-Host`.
+pub fn request_url(state: &AppState, headers: &HeaderMap, uri: &axum::http::Uri) -> String {
+    let base = url::Url::parse(&state.public_base_url).ok();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let scheme = header("x-forwarded-proto")
+        .or_else(|| base.as_ref().map(|b| b.scheme().to_owned()))
+        .unwrap_or_else(|| "http".into());
+    let host = header("x-forwarded-host")
+        .or_else(|| header("host"))
+        .or_else(|| {
+            base.as_ref().and_then(|b| {
+                b.host_str().map(|h| match b.port() {
+                    Some(p) => format!("{h}:{p}"),
+                    None => h.to_owned(),
+                })
+            })
+        })
+        .unwrap_or_default();
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    format!("{scheme}://{host}{path}")
+}
+
+/// A flow submit body decoded to JSON: `Ok` for JSON or form bodies, `Err` with a decoder message
+/// (rendered into the flow). A body over the limit is an error response (413).
+pub struct SubmitBody(pub Result<Value, String>);
+
+impl<S: Send + Sync> FromRequest<S> for SubmitBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let bytes = read_body(req, state).await?;
+        if content_type.starts_with("application/x-www-form-urlencoded") {
+            return Ok(SubmitBody(Ok(form_to_json(&bytes))));
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(SubmitBody(Ok(Value::Object(Map::new()))));
+        }
+        Ok(SubmitBody(serde_json::from_slice(&bytes).map_err(|e| {
+            format!("unable to decode JSON payload: {e}")
+        })))
+    }
+}
+
+/// Reads a body within the 5 MiB limit; over it → 413 envelope.
+pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                None,
+                Some("The request body exceeds the limit of 5 MiB.".into()),
+                None,
+            )
+        } else {
+            ApiError::bad_request(format!("unable to read the request body: {e}"))
+        }
+    })
+}
+
+/// A strict JSON body for admin endpoints: malformed JSON, wrong types or unknown fields → 400
+/// with the decoder's message.
+pub struct StrictJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for StrictJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_body(req, state).await?;
+        serde_json::from_slice(&bytes)
+            .map(StrictJson)
+            .map_err(|e| ApiError::bad_request_message(format!("json: {e}")))
+    }
+}
+
+fn root_fallback() -> Map<String, Value> {
+    Map::new()
+}
+
+/// Turns `traits.email=a&password=b` into `{"traits":{"email":"a"},"password":"b"}`.
+fn form_to_json(bytes: &[u8]) -> Value {
+    let mut root = Map::new();
+    for (key, value) in form_urlencoded::parse(bytes) {
+        let mut parts: Vec<&str> = key.split('.').collect();
+        let Some(last) = parts.pop() else { continue };
+        let mut node = &mut root;
+        for p in parts {
+            let entry = node
+                .entry(p.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            node = match entry {
+                Value::Object(next) => next,
+                _ => return Value::Object(root_fallback()),
+            };
+        }
+        node.insert(last.to_owned(), Value::String(value.into_owned()));
+    }
+    Value::Object(root)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dotted_form_keys_nest() {
+        let v = super::form_to_json(
+            b"traits.email=a%40b.c&traits.name.first=A&password=x&method=password",
+        );
+        assert_eq!(v["traits"]["email"], "a@b.c");
+        assert_eq!(v["traits"]["name"]["first"], "A");
+        assert_eq!(v["password"], "x");
+    }
+}

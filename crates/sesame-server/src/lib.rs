@@ -1,0 +1,18 @@
+//! Sesame's HTTP server: configuration in Kratos's format, start-up, and the public and admin
+//! routers with their extractors, middleware and the one error-to-HTTP mapping.
+//!
+//! Handlers stay thin: extract, call one sesame-core service, convert, respond. No SQL and no
+//! policy here; storage is reached only through sesame-core's traits.
+
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod json;
+pub mod middleware;
+pub mod routes;
+pub mod state;
+pub mod telemetry;
+
+pub use app::{Application, StartError, open_store, shutdown_signal};
+pub use config::{Config, LoadedConfig, load};

@@ -1,0 +1,70 @@
+//! Cross-cutting layers: `Cache-Control` on GET, `error.request` from `X-Request-ID`, the admin
+//! `/admin` prefix, and request tracing that never records query strings (they can hold tokens).
+
+use crate::error::{RenderedError, render};
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, Uri, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
+use tower_http::trace::TraceLayer;
+
+/// Kratos's no-cache middleware: every GET answer on both ports.
+pub async fn no_cache_on_get(req: Request, next: Next) -> Response {
+    let is_get = req.method() == Method::GET;
+    let mut res = next.run(req).await;
+    if is_get {
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache, no-store, must-revalidate"),
+        );
+    }
+    res
+}
+
+/// Copies `X-Request-ID` into `error.request` of generic error envelopes.
+pub async fn request_id(req: Request, next: Next) -> Response {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let res = next.run(req).await;
+    let Some(id) = request_id.filter(|s| !s.is_empty()) else {
+        return res;
+    };
+    let Some(RenderedError(mut envelope)) = res.extensions().get::<RenderedError>().cloned() else {
+        return res;
+    };
+    envelope.error.request = Some(id);
+    let mut rendered = render(res.status(), &envelope);
+    for (name, value) in res.headers() {
+        if name != header::CONTENT_LENGTH && !rendered.headers().contains_key(name) {
+            rendered.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    rendered
+}
+
+/// The admin port serves everything under `/admin`; other paths get the prefix (`/identities` is
+/// `/admin/identities`).
+pub fn admin_prefix(mut req: Request) -> Request {
+    let path = req.uri().path();
+    if path == "/admin" || path.starts_with("/admin/") {
+        return req;
+    }
+    let pq = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    if let Ok(uri) = format!("/admin{pq}").parse::<Uri>() {
+        *req.uri_mut() = uri;
+    }
+    req
+}
+
+/// Request spans with method and path only.
+pub fn trace_layer()
+-> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, fn(&Request) -> tracing::Span> {
+    fn span(req: &Request) -> tracing::Span {
+        tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+    }
+    TraceLayer::new_for_http().make_span_with(span as fn(&Request) -> tracing::Span)
+}

@@ -1,0 +1,156 @@
+//! Sesame's storage: the sesame-core storage traits implemented with sqlx on SQLite (a file or
+//! memory, the embedded default) and PostgreSQL (to scale out), chosen at run time from the DSN.
+//!
+//! sqlx and SQL stay inside this crate: every failure leaves as a `StoreError`, unique violations
+//! as `Conflict`. Both backends share one implementation (see [`sql`]) and one conformance suite.
+
+mod rows;
+mod sql;
+
+use sesame_core::store::{Store, StoreError};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use sql::{PostgresStore, SqliteStore};
+
+/// A DSN Sesame understands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dsn {
+    /// `sqlite://PATH[?…]`: a file, created if missing.
+    Sqlite(String),
+    /// `memory`: an in-memory SQLite database that lives as long as the process.
+    Memory,
+    /// `postgres://…` or `postgresql://…`.
+    Postgres(String),
+}
+
+impl Dsn {
+    /// Parses a DSN; the error names what is wrong.
+    pub fn parse(dsn: &str) -> Result<Dsn, String> {
+        let dsn = dsn.trim();
+        if dsn == "memory" || dsn == "sqlite::memory:" {
+            Ok(Dsn::Memory)
+        } else if let Some(path) = dsn
+            .strip_prefix("sqlite://")
+            .or_else(|| dsn.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err("sqlite DSN has no path (use sqlite://sesame.sqlite)".into());
+            }
+            Ok(Dsn::Sqlite(path.to_owned()))
+        } else if dsn.starts_with("postgres://") || dsn.starts_with("postgresql://") {
+            Ok(Dsn::Postgres(dsn.to_owned()))
+        } else {
+            let scheme = dsn.split("://").next().unwrap_or(dsn);
+            Err(format!(
+                "unsupported DSN scheme {scheme:?}: use sqlite://PATH, memory or postgres://…"
+            ))
+        }
+    }
+
+    /// The DSN with any password replaced by `***`, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Dsn::Sqlite(p) => format!("sqlite://{p}"),
+            Dsn::Memory => "memory".into(),
+            Dsn::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut u) if u.password().is_some() => {
+                    let _ = u.set_password(Some("***"));
+                    u.to_string()
+                }
+                _ => url.clone(),
+            },
+        }
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Opens the store a DSN names. Migrations are not applied; call `Store::migrate`.
+pub async fn connect(dsn: &Dsn) -> Result<Arc<dyn Store>, StoreError> {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get() as u32)
+        .unwrap_or(2);
+    match dsn {
+        Dsn::Memory => {
+            // One connection: every in-memory SQLite connection would otherwise be its own database.
+            let options = SqliteConnectOptions::from_str("sqlite::memory:")
+                .map_err(backend)?
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await
+                .map_err(backend)?;
+            Ok(Arc::new(SqliteStore::new(pool)))
+        }
+        Dsn::Sqlite(path) => {
+            let (file, query) = path.split_once('?').unwrap_or((path.as_str(), ""));
+            let _ = query;
+            let options = SqliteConnectOptions::new()
+                .filename(file)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(cores * 2)
+                .connect_with(options)
+                .await
+                .map_err(backend)?;
+            Ok(Arc::new(SqliteStore::new(pool)))
+        }
+        Dsn::Postgres(url) => {
+            let options = PgConnectOptions::from_str(url).map_err(backend)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(cores * 4)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(backend)?;
+            Ok(Arc::new(PostgresStore::new(pool)))
+        }
+    }
+}
+
+/// Opens a PostgreSQL store whose tables live in `schema` (created if missing); tests use one schema each.
+pub async fn connect_postgres_schema(
+    url: &str,
+    schema: &str,
+) -> Result<Arc<dyn Store>, StoreError> {
+    if !schema
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(StoreError::Backend(format!(
+            "invalid schema name {schema:?}"
+        )));
+    }
+    let base = PgConnectOptions::from_str(url).map_err(backend)?;
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(base.clone())
+        .await
+        .map_err(backend)?;
+    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        .execute(&admin)
+        .await
+        .map_err(backend)?;
+    admin.close().await;
+    let options = base.options([("search_path", schema)]);
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .map_err(backend)?;
+    Ok(Arc::new(PostgresStore::new(pool)))
+}

@@ -1,0 +1,238 @@
+//! Self-service flows: login and registration flow JSON, the UI container and its nodes, and the
+//! success bodies of native login and registration.
+
+use crate::identity::Identity;
+use crate::session::{Aal, Session};
+use crate::time::rfc3339;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// `api` (native apps) or `browser`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowType {
+    /// Native apps: token, no cookies, no CSRF.
+    Api,
+    /// Browsers: cookies and CSRF.
+    Browser,
+}
+
+/// A UI message (`uiText`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UiText {
+    /// Message id, e.g. 4000006.
+    pub id: u32,
+    /// English text.
+    pub text: String,
+    /// `info`, `error` or `success`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Values used in the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Map<String, Value>>,
+}
+
+/// Attributes of an `input` node, in Kratos's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputAttributes {
+    /// Field name (`identifier`, `traits.email` …).
+    pub name: String,
+    /// HTML input type.
+    #[serde(rename = "type")]
+    pub input_type: String,
+    /// Current value; `""` is emitted, only a missing value is omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+    /// Omitted when false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub required: bool,
+    /// Omitted when empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autocomplete: Option<String>,
+    /// Omitted when empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// Always present.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Omitted when empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maxlength: Option<u32>,
+    /// Mirrors the node type: `input`.
+    pub node_type: String,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Node attributes; other node kinds (text, img …) keep their raw JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum UiNodeAttributes {
+    /// An `input` node.
+    Input(InputAttributes),
+    /// Any other node kind.
+    Other(Map<String, Value>),
+}
+
+/// Node metadata: its label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct UiNodeMeta {
+    /// The label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<UiText>,
+}
+
+/// One UI node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UiNode {
+    /// `input`, `text`, `img`, `a`, `script`, `div`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `default`, `password`, `totp` …
+    pub group: String,
+    /// The attributes.
+    pub attributes: UiNodeAttributes,
+    /// Always present, `[]` when empty.
+    #[serde(default)]
+    pub messages: Vec<UiText>,
+    /// Always an object.
+    #[serde(default)]
+    pub meta: UiNodeMeta,
+}
+
+/// The `ui` container of a flow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UiContainer {
+    /// Where to submit.
+    pub action: String,
+    /// `POST`.
+    pub method: String,
+    /// The form.
+    pub nodes: Vec<UiNode>,
+    /// Global messages, omitted when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<UiText>,
+}
+
+/// A login flow, fields in Kratos's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginFlow {
+    /// Flow id.
+    pub id: Uuid,
+    /// Always present, `null`.
+    #[serde(default)]
+    pub organization_id: Option<Uuid>,
+    /// `api` or `browser`.
+    #[serde(rename = "type")]
+    pub flow_type: FlowType,
+    /// Expiry.
+    #[serde(with = "rfc3339")]
+    pub expires_at: DateTime<Utc>,
+    /// Creation time.
+    #[serde(with = "rfc3339")]
+    pub issued_at: DateTime<Utc>,
+    /// The init request's absolute URL.
+    pub request_url: String,
+    /// Where to go after login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
+    /// The method last used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<String>,
+    /// The form.
+    pub ui: UiContainer,
+    /// Creation time.
+    #[serde(with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    /// Last update.
+    #[serde(with = "rfc3339")]
+    pub updated_at: DateTime<Utc>,
+    /// Re-authentication of an existing session.
+    #[serde(default)]
+    pub refresh: bool,
+    /// `aal1` or `aal2`.
+    #[serde(default)]
+    pub requested_aal: Aal,
+    /// `choose_method`.
+    pub state: String,
+}
+
+/// A registration flow, fields in Kratos's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistrationFlow {
+    /// Flow id.
+    pub id: Uuid,
+    /// `api` or `browser`.
+    #[serde(rename = "type")]
+    pub flow_type: FlowType,
+    /// Expiry.
+    #[serde(with = "rfc3339")]
+    pub expires_at: DateTime<Utc>,
+    /// Creation time.
+    #[serde(with = "rfc3339")]
+    pub issued_at: DateTime<Utc>,
+    /// The init request's absolute URL.
+    pub request_url: String,
+    /// Where to go after registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
+    /// The method last used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<String>,
+    /// The form.
+    pub ui: UiContainer,
+    /// Always present, `null`.
+    #[serde(default)]
+    pub organization_id: Option<Uuid>,
+    /// `choose_method`.
+    pub state: String,
+}
+
+/// A `continue_with` item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ContinueWith {
+    /// Store this session token.
+    SetOrySessionToken {
+        /// The token.
+        ory_session_token: String,
+    },
+    /// Send the browser here.
+    RedirectBrowserTo {
+        /// The URL.
+        redirect_browser_to: String,
+    },
+}
+
+/// 200 body of a native login.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuccessfulNativeLogin {
+    /// The session token (API flows only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<String>,
+    /// The session.
+    pub session: Session,
+    /// `null` unless hooks add items.
+    #[serde(default)]
+    pub continue_with: Option<Vec<ContinueWith>>,
+}
+
+/// 200 body of a native registration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuccessfulNativeRegistration {
+    /// With the `session` hook, on API flows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<String>,
+    /// With the `session` hook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<Session>,
+    /// The new identity.
+    pub identity: Identity,
+    /// Follow-up actions, `null` when none.
+    #[serde(default)]
+    pub continue_with: Option<Vec<ContinueWith>>,
+}
