@@ -154,3 +154,27 @@ pub async fn connect_postgres_schema(
         .map_err(backend)?;
     Ok(Arc::new(PostgresStore::new(pool)))
 }
+
+/// Drops a PostgreSQL schema and everything in it (benchmarks start from nothing).
+pub async fn drop_postgres_schema(url: &str, schema: &str) -> Result<(), StoreError> {
+    if !schema
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(StoreError::Backend(format!(
+            "invalid schema name {schema:?}"
+        )));
+    }
+    let options = PgConnectOptions::from_str(url).map_err(backend)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(backend)?;
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .execute(&pool)
+        .await
+        .map_err(backend)?;
+    pool.close().await;
+    Ok(())
+}

@@ -250,7 +250,12 @@ macro_rules! impl_store {
             async fn list_identities(&self, query: &IdentityQuery) -> Result<Vec<Identity>, StoreError> {
                 let mut q = QueryBuilder::<$db>::new(format!("SELECT {IDENTITY_COLUMNS} FROM identities i WHERE 1 = 1"));
                 if let Some(identifier) = &query.credentials_identifier {
-                    q.push(" AND i.id IN (SELECT identity_id FROM identity_credential_identifiers WHERE identifier = ");
+                    // Password identifiers only (as the trait says, and as Kratos does): TOTP and lookup
+                    // secret credentials are identified by the identity id, which is not a login name.
+                    q.push(
+                        " AND i.id IN (SELECT identity_id FROM identity_credential_identifiers \
+                         WHERE type = 'password' AND identifier = ",
+                    );
                     q.push_bind(identifier.clone());
                     q.push(")");
                 }

@@ -1,1 +1,374 @@
-//! stub
+//! Test harness: [`TestApp::spawn`] boots a real Sesame (both ports on port 0) over a fresh
+//! database (a temporary SQLite file, or a fresh schema in the PostgreSQL database named by
+//! `SESAME_TEST_POSTGRES_URL`), with a fixed clock the test can move, and hands back helpers that
+//! speak raw HTTP. [`api_test!`] runs one test body on every backend.
+//!
+//! This crate is test support: it may unwrap and panic, and nothing ships with it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+use sesame_core::clock::FixedClock;
+use sesame_core::store::Store;
+use sesame_server::Application;
+use sesame_store::Dsn;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use reqwest;
+pub use serde_json;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// A temporary SQLite file.
+    Sqlite,
+    /// A fresh schema in this PostgreSQL database.
+    Postgres(String),
+}
+
+impl Backend {
+    /// PostgreSQL from `SESAME_TEST_POSTGRES_URL`. Unset: `None` (the test is skipped) on a
+    /// developer machine, but a panic under `CI`, where PostgreSQL must be tested.
+    pub fn postgres_or_skip() -> Option<Backend> {
+        match std::env::var("SESAME_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => Some(Backend::Postgres(url)),
+            _ if std::env::var_os("CI").is_some() => {
+                panic!(
+                    "SESAME_TEST_POSTGRES_URL must be set in CI: PostgreSQL tests may not be skipped"
+                )
+            }
+            _ => {
+                eprintln!("SESAME_TEST_POSTGRES_URL is not set: skipping the PostgreSQL variant");
+                None
+            }
+        }
+    }
+}
+
+/// Runs a test body on SQLite and on PostgreSQL: `api_test!(name, |backend| async move { … });`
+#[macro_export]
+macro_rules! api_test {
+    ($(#[$meta:meta])* $name:ident, $body:expr) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)($crate::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(backend) = $crate::Backend::postgres_or_skip() {
+                    ($body)(backend).await
+                }
+            }
+        }
+    };
+}
+
+/// Builds a [`TestApp`] with configuration overrides.
+pub struct TestAppBuilder {
+    backend: Backend,
+    env: HashMap<String, String>,
+    config_file: Option<PathBuf>,
+}
+
+impl TestAppBuilder {
+    /// Sets a configuration value by its environment name (`SESSION_LIFESPAN`, …).
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Loads this YAML file first (environment overrides still apply).
+    pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config_file = Some(path.into());
+        self
+    }
+
+    /// Starts the server.
+    pub async fn spawn(self) -> TestApp {
+        let (dsn, sqlite_file, pg_schema) = match &self.backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!(
+                    "sesame-test-{}.sqlite",
+                    uuid::Uuid::new_v4().simple()
+                ));
+                (format!("sqlite://{}", path.display()), Some(path), None)
+            }
+            Backend::Postgres(url) => (
+                url.clone(),
+                None,
+                Some(format!("t_{}", uuid::Uuid::new_v4().simple())),
+            ),
+        };
+        let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
+        let mut app = TestApp {
+            public_url: String::new(),
+            admin_url: String::new(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            store: None,
+            clock,
+            backend: self.backend,
+            dsn,
+            sqlite_file,
+            pg_schema,
+            env: self.env,
+            config_file: self.config_file,
+            running: None,
+        };
+        app.start().await;
+        app
+    }
+}
+
+struct Running {
+    stop: oneshot::Sender<()>,
+    handle: JoinHandle<std::io::Result<()>>,
+}
+
+/// A running server and helpers to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>` of the public API (no trailing slash).
+    pub public_url: String,
+    /// `http://127.0.0.1:<port>` of the admin API.
+    pub admin_url: String,
+    /// An HTTP client that neither follows redirects nor keeps cookies.
+    pub http: reqwest::Client,
+    store: Option<Arc<dyn Store>>,
+    /// The application clock.
+    pub clock: Arc<FixedClock>,
+    /// The backend.
+    pub backend: Backend,
+    dsn: String,
+    sqlite_file: Option<PathBuf>,
+    pg_schema: Option<String>,
+    env: HashMap<String, String>,
+    config_file: Option<PathBuf>,
+    running: Option<Running>,
+}
+
+impl TestApp {
+    /// A server with the test defaults (cheap hashing, `--dev`, random ports).
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::builder(backend).spawn().await
+    }
+
+    /// A builder for overrides.
+    pub fn builder(backend: Backend) -> TestAppBuilder {
+        TestAppBuilder {
+            backend,
+            env: HashMap::new(),
+            config_file: None,
+        }
+    }
+
+    /// The store the server uses.
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone().expect("the app is running")
+    }
+
+    /// The SQLite file of a SQLite-backed app.
+    pub fn sqlite_file(&self) -> Option<&PathBuf> {
+        self.sqlite_file.as_ref()
+    }
+
+    async fn start(&mut self) {
+        let mut env: HashMap<String, String> = [
+            ("DSN", self.dsn.as_str()),
+            ("SERVE_PUBLIC_HOST", "127.0.0.1"),
+            ("SERVE_PUBLIC_PORT", "0"),
+            ("SERVE_ADMIN_HOST", "127.0.0.1"),
+            ("SERVE_ADMIN_PORT", "0"),
+            ("HASHERS_ARGON2_MEMORY", "65536"),
+            ("HASHERS_ARGON2_ITERATIONS", "1"),
+            ("HASHERS_BCRYPT_COST", "4"),
+            ("LOG_LEVEL", "warn"),
+            ("SECRETS_COOKIE", "test-cookie-secret-0123456789"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        env.extend(self.env.clone());
+        let loaded = sesame_server::load(self.config_file.as_deref(), true, &|name| {
+            env.get(name).cloned()
+        })
+        .unwrap_or_else(|e| panic!("test configuration is invalid: {e}"));
+        let store = match (&self.backend, &self.pg_schema) {
+            (Backend::Postgres(url), Some(schema)) => {
+                sesame_store::connect_postgres_schema(url, schema)
+                    .await
+                    .expect("postgres is reachable")
+            }
+            _ => sesame_store::connect(&Dsn::parse(&self.dsn).unwrap())
+                .await
+                .expect("sqlite opens"),
+        };
+        store.migrate().await.expect("migrations apply");
+        let app = Application::build_with_store(loaded, store.clone(), self.clock.clone())
+            .await
+            .expect("the application builds");
+        self.public_url = format!("http://127.0.0.1:{}", app.public_port());
+        self.admin_url = format!("http://127.0.0.1:{}", app.admin_port());
+        self.store = Some(store);
+        let (stop, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(app.run_until_stopped(async move {
+            let _ = rx.await;
+        }));
+        self.running = Some(Running { stop, handle });
+    }
+
+    /// Stops the server (graceful shutdown) and starts a new one on the same database.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.start().await;
+    }
+
+    /// Stops the server and waits for it to finish in-flight requests.
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            let _ = running.stop.send(());
+            running
+                .handle
+                .await
+                .expect("server task")
+                .expect("server shuts down cleanly");
+        }
+        self.store = None;
+    }
+
+    /// A request to the public port.
+    pub fn public(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{}", self.public_url, path))
+    }
+
+    /// A request to the admin port.
+    pub fn admin(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{}", self.admin_url, path))
+    }
+
+    /// Creates an API registration flow and returns its JSON.
+    pub async fn registration_flow(&self) -> Value {
+        let res = self
+            .public(Method::GET, "/self-service/registration/api")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    /// Creates an API login flow and returns its JSON.
+    pub async fn login_flow(&self) -> Value {
+        let res = self
+            .public(Method::GET, "/self-service/login/api")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    /// Submits a registration body to a new API flow.
+    pub async fn submit_registration(&self, body: Value) -> Response {
+        let flow = self.registration_flow().await;
+        let id = flow["id"].as_str().unwrap();
+        self.public(
+            Method::POST,
+            &format!("/self-service/registration?flow={id}"),
+        )
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+    }
+
+    /// Submits a login body to a new API flow.
+    pub async fn submit_login(&self, body: Value) -> Response {
+        let flow = self.login_flow().await;
+        let id = flow["id"].as_str().unwrap();
+        self.public(Method::POST, &format!("/self-service/login?flow={id}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers `email` with `password` and returns the success body.
+    pub async fn register(&self, email: &str, password: &str) -> Value {
+        let res = self
+            .submit_registration(
+                json!({"method": "password", "traits": {"email": email}, "password": password}),
+            )
+            .await;
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "registration failed: {body}");
+        body
+    }
+
+    /// Logs in and returns the session token.
+    pub async fn login(&self, identifier: &str, password: &str) -> String {
+        let res = self
+            .submit_login(
+                json!({"method": "password", "identifier": identifier, "password": password}),
+            )
+            .await;
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "login failed: {body}");
+        body["session_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Registers a user and returns `(session token, identity id)`.
+    pub async fn signed_up_user(&self, email: &str) -> (String, String) {
+        let body = self.register(email, "a-very-good-passphrase-42").await;
+        (
+            body["session_token"].as_str().unwrap().to_owned(),
+            body["identity"]["id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// `GET /sessions/whoami` with `X-Session-Token`.
+    pub async fn whoami(&self, token: &str) -> Response {
+        self.public(Method::GET, "/sessions/whoami")
+            .header("X-Session-Token", token)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            let _ = running.stop.send(());
+            running.handle.abort();
+        }
+        if let Some(path) = &self.sqlite_file {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+    }
+}
+
+/// Reads a response as JSON, asserting its status first (the body is printed on mismatch).
+pub async fn expect_json(res: Response, status: StatusCode) -> Value {
+    let got = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(got, status, "unexpected status, body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
+}

@@ -298,3 +298,161 @@ fn env_value(raw: &str, default: &Value) -> Result<Value, String> {
         _ => Value::String(raw.to_owned()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load_with(yaml: Option<&str>, env: &[(&str, &str)]) -> Result<LoadedConfig, ConfigError> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let dir =
+            std::env::temp_dir().join(format!("sesame-config-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("identity.schema.json"),
+            super::super::SHIPPED_SCHEMA,
+        )
+        .unwrap();
+        let file = yaml.map(|y| {
+            let path = dir.join("kratos.yml");
+            std::fs::write(&path, y).unwrap();
+            path
+        });
+        let out = load(file.as_deref(), false, &|k| env.get(k).cloned());
+        let _ = std::fs::remove_dir_all(&dir);
+        out
+    }
+
+    fn key_of(e: ConfigError) -> String {
+        match e {
+            ConfigError::Invalid { key, .. } => key,
+            ConfigError::File { message, .. } => panic!("unexpected file error: {message}"),
+        }
+    }
+
+    #[test]
+    fn no_file_gives_the_documented_defaults() {
+        let c = load_with(None, &[]).unwrap();
+        assert_eq!(c.dsn, Dsn::Sqlite("sesame.sqlite".into()));
+        assert_eq!(c.config.serve.public.port, 4433);
+        assert_eq!(c.config.serve.admin.port, 4434);
+        assert_eq!(c.config.serve.admin.host, "127.0.0.1");
+        assert_eq!(c.config.session.lifespan.to_string(), "24h");
+        assert_eq!(c.schemas.default_schema().id, "default");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn yaml_then_environment_with_kratos_names() {
+        let yaml = "dsn: memory\nserve:\n  public:\n    port: 1234\nsession:\n  lifespan: 1h\n";
+        let c = load_with(
+            Some(yaml),
+            &[
+                ("SERVE_PUBLIC_PORT", "5555"),
+                ("SECRETS_COOKIE", "aaaaaaaaaaaaaaaa,bbbbbbbbbbbbbbbb"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.dsn, Dsn::Memory);
+        assert_eq!(c.config.serve.public.port, 5555);
+        assert_eq!(c.config.session.lifespan.to_string(), "1h");
+        assert_eq!(c.config.secrets.cookie.len(), 2);
+        let c = load_with(
+            None,
+            &[
+                ("SECRETS_COOKIE_0", "cccccccccccccccc"),
+                ("SESSION_WHOAMI_REQUIRED_AAL", "aal1"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.config.secrets.cookie, vec!["cccccccccccccccc".to_owned()]);
+        assert_eq!(
+            c.config.session.whoami.required_aal,
+            sesame_core::aal::RequiredAal::Aal1
+        );
+    }
+
+    #[test]
+    fn schema_files_resolve_relative_to_the_config_file() {
+        let yaml = "identity:\n  schemas:\n    - id: people\n      url: file://identity.schema.json\n  default_schema_id: people\n";
+        let c = load_with(Some(yaml), &[]).unwrap();
+        assert_eq!(c.schemas.default_schema().id, "people");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        assert_eq!(
+            key_of(load_with(Some("dsn: mysql://x\n"), &[]).unwrap_err()),
+            "dsn"
+        );
+        assert_eq!(
+            key_of(load_with(Some("session:\n  lifespan: 1 day\n"), &[]).unwrap_err()),
+            "session.lifespan"
+        );
+        assert_eq!(
+            key_of(load_with(None, &[("SESSION_LIFESPAN", "forever")]).unwrap_err()),
+            "session.lifespan"
+        );
+        assert_eq!(
+            key_of(load_with(None, &[("SERVE_PUBLIC_PORT", "http")]).unwrap_err()),
+            "serve.public.port"
+        );
+        let missing = "identity:\n  schemas:\n    - id: default\n      url: file:///nonexistent/schema.json\n";
+        assert_eq!(
+            key_of(load_with(Some(missing), &[]).unwrap_err()),
+            "identity.schemas.0.url"
+        );
+        let invalid = format!(
+            "identity:\n  schemas:\n    - id: default\n      url: base64://{}\n",
+            base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                "{\"type\":\"object\"}"
+            )
+        );
+        assert_eq!(
+            key_of(load_with(Some(&invalid), &[]).unwrap_err()),
+            "identity.schemas.0.url"
+        );
+        assert_eq!(
+            key_of(
+                load_with(Some("session:\n  whoami:\n    required_aal: aal3\n"), &[]).unwrap_err()
+            ),
+            "session.whoami.required_aal"
+        );
+        assert_eq!(
+            key_of(load_with(Some("identity:\n  default_schema_id: nope\n"), &[]).unwrap_err()),
+            "identity.default_schema_id"
+        );
+        assert_eq!(
+            key_of(load_with(Some("hashers:\n  bcrypt:\n    cost: 99\n"), &[]).unwrap_err()),
+            "hashers"
+        );
+        assert_eq!(
+            key_of(load_with(Some("secrets:\n  cookie: [short]\n"), &[]).unwrap_err()),
+            "secrets.cookie"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_warnings_not_errors() {
+        let c = load_with(
+            Some("courier:\n  smtp:\n    connection_uri: smtp://x\nversion: v0.13.0\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("courier"));
+    }
+
+    #[test]
+    fn a_broken_yaml_file_is_a_file_error() {
+        assert!(matches!(
+            load_with(Some("dsn: [unclosed\n"), &[]),
+            Err(ConfigError::File { .. })
+        ));
+    }
+}

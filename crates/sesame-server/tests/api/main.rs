@@ -1,0 +1,4 @@
+//! API tests: a real Sesame per test (through sesame-testkit), on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod whoami;

@@ -1,0 +1,522 @@
+//! `GET /sessions/whoami`: credential order, the 200 body and headers, every 401 case, the AAL rule.
+
+use sesame_core::Clock;
+use sesame_core::IdentityId;
+use sesame_core::SessionToken;
+use sesame_core::aal::Aal;
+use sesame_core::cookie::{CookieRecord, CookieSealer};
+use sesame_core::identity::{Credential, CredentialType};
+use sesame_testkit::reqwest::{Method, StatusCode};
+use sesame_testkit::serde_json::{Value, json};
+use sesame_testkit::{TestApp, api_test, expect_json};
+
+const INACTIVE_BODY: &str = "{\"error\":{\"id\":\"session_inactive\",\"code\":401,\"status\":\"Unauthorized\",\"reason\":\"No valid session credentials found in the request.\",\"message\":\"The request could not be authorized\"}}\n";
+
+async fn assert_inactive(res: sesame_testkit::reqwest::Response) {
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    assert_eq!(res.headers()["ory-error-id"], "session_inactive");
+    assert_eq!(res.text().await.unwrap(), INACTIVE_BODY);
+}
+
+api_test!(
+    whoami_answers_a_valid_token_with_the_session_and_identity_header,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, identity_id) = app.signed_up_user("alice@example.com").await;
+        let res = app.whoami(&token).await;
+        assert_eq!(
+            res.headers()["x-kratos-authenticated-identity-id"],
+            identity_id.as_str()
+        );
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/json; charset=utf-8"
+        );
+        assert_eq!(
+            res.headers()["cache-control"],
+            "private, no-cache, no-store, must-revalidate"
+        );
+        let body = expect_json(res, StatusCode::OK).await;
+        let keys: Vec<&str> = body
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "id",
+                "active",
+                "expires_at",
+                "authenticated_at",
+                "authenticator_assurance_level",
+                "authentication_methods",
+                "issued_at",
+                "identity",
+                "devices"
+            ]
+        );
+        assert_eq!(body["active"], true);
+        assert_eq!(body["authenticator_assurance_level"], "aal1");
+        assert_eq!(body["authentication_methods"][0]["method"], "password");
+        assert_eq!(body["identity"]["id"], identity_id.as_str());
+        assert!(body["identity"].get("credentials").is_none());
+        assert!(body["identity"].get("metadata_admin").is_none());
+        assert_eq!(body["identity"]["metadata_public"], Value::Null);
+        assert_eq!(body["identity"]["organization_id"], Value::Null);
+        assert_eq!(
+            body["identity"]["verifiable_addresses"][0]["value"],
+            "alice@example.com"
+        );
+        assert_eq!(body["devices"][0]["ip_address"], "127.0.0.1");
+    }
+);
+
+api_test!(
+    whoami_accepts_bearer_tokens_and_every_method,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, _) = app.signed_up_user("bob@example.com").await;
+        for method in [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ] {
+            let res = app
+                .public(method.clone(), "/sessions/whoami")
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{method}");
+        }
+        let res = app
+            .public(Method::POST, "/sessions/whoami")
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.headers().get("cache-control").is_none(),
+            "only GET answers carry Cache-Control"
+        );
+    }
+);
+
+api_test!(
+    whoami_without_credentials_answers_the_401_body,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        assert_inactive(
+            app.public(Method::GET, "/sessions/whoami")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_inactive(app.whoami("ory_st_unknown").await).await;
+    }
+);
+
+const AAL2_REASON: &str = "An active session was found but it does not fulfill the requested Authenticator Assurance Level. Please verify yourself with a second factor to resolve this issue.";
+
+/// A sealed session cookie for `token`, as the server (configured by the testkit) would issue it.
+fn session_cookie(token: &str) -> String {
+    let sealer = CookieSealer::new(
+        &["test-cookie-secret-0123456789".into()],
+        "ory_kratos_session",
+    );
+    let record = CookieRecord {
+        token: SessionToken::from_client(token).unwrap(),
+        expires_at: chrono::Utc::now() + chrono::Duration::hours(24),
+    };
+    format!("ory_kratos_session={}", sealer.seal(&record).unwrap())
+}
+
+/// Gives the identity a TOTP credential at the store level (TOTP enrolment arrives in a later
+/// issue), so that its highest available AAL is aal2.
+async fn add_totp_credential(app: &TestApp, identity_id: &str) {
+    let store = app.store();
+    let id = IdentityId::parse(identity_id).unwrap();
+    let mut identity = store.identity(id).await.unwrap().unwrap();
+    let mut credentials = store.credentials(&[id]).await.unwrap();
+    let now = app.clock.now();
+    credentials.push(Credential {
+        id: uuid::Uuid::new_v4(),
+        identity_id: id,
+        kind: CredentialType::Totp,
+        identifiers: vec![identity_id.to_owned()],
+        config: json!({"totp_url": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP"}),
+        version: 0,
+        created_at: now,
+        updated_at: now,
+    });
+    identity.available_aal = Aal::Aal2;
+    store
+        .update_identity(&identity, Some(&credentials))
+        .await
+        .unwrap();
+}
+
+api_test!(
+    whoami_rejects_an_expired_session_with_401,
+    |backend| async move {
+        let app = TestApp::builder(backend)
+            .env("SESSION_LIFESPAN", "1h")
+            .spawn()
+            .await;
+        let (token, _) = app.signed_up_user("expiring@example.com").await;
+        assert_eq!(app.whoami(&token).await.status(), StatusCode::OK);
+        app.clock.advance(chrono::Duration::minutes(59));
+        assert_eq!(
+            app.whoami(&token).await.status(),
+            StatusCode::OK,
+            "still inside its lifespan"
+        );
+        app.clock.advance(chrono::Duration::hours(2));
+        assert_inactive(app.whoami(&token).await).await;
+    }
+);
+
+api_test!(
+    whoami_rejects_a_session_revoked_by_native_logout_with_401,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, _) = app.signed_up_user("leaving@example.com").await;
+        let res = app
+            .public(Method::DELETE, "/self-service/logout/api")
+            .json(&json!({"session_token": token}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        assert_inactive(app.whoami(&token).await).await;
+    }
+);
+
+api_test!(
+    whoami_rejects_the_session_of_an_inactive_identity_with_401,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, identity_id) = app.signed_up_user("disabled@example.com").await;
+        let res = app
+            .admin(Method::PUT, &format!("/admin/identities/{identity_id}"))
+            .json(&json!({"traits": {"email": "disabled@example.com"}, "state": "inactive"}))
+            .send()
+            .await
+            .unwrap();
+        let body = expect_json(res, StatusCode::OK).await;
+        assert_eq!(body["state"], "inactive");
+        assert_inactive(app.whoami(&token).await).await;
+
+        let res = app
+            .admin(Method::PUT, &format!("/admin/identities/{identity_id}"))
+            .json(&json!({"traits": {"email": "disabled@example.com"}, "state": "active"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            app.whoami(&token).await.status(),
+            StatusCode::OK,
+            "re-activating the identity revives its session"
+        );
+    }
+);
+
+api_test!(
+    whoami_rejects_the_session_of_a_deleted_identity_with_401,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, identity_id) = app.signed_up_user("deleted@example.com").await;
+        let res = app
+            .admin(Method::DELETE, &format!("/admin/identities/{identity_id}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        assert_inactive(app.whoami(&token).await).await;
+    }
+);
+
+api_test!(
+    whoami_prefers_x_session_token_over_an_invalid_bearer_token,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, identity_id) = app.signed_up_user("header@example.com").await;
+        let res = app
+            .public(Method::GET, "/sessions/whoami")
+            .header("X-Session-Token", &token)
+            .header("Authorization", "Bearer invalid")
+            .send()
+            .await
+            .unwrap();
+        let body = expect_json(res, StatusCode::OK).await;
+        assert_eq!(body["identity"]["id"], identity_id.as_str());
+    }
+);
+
+api_test!(
+    whoami_does_not_fall_back_to_bearer_when_x_session_token_is_invalid,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, _) = app.signed_up_user("nofallback@example.com").await;
+        let res = app
+            .public(Method::GET, "/sessions/whoami")
+            .header("X-Session-Token", "ory_st_invalid")
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_inactive(res).await;
+    }
+);
+
+api_test!(
+    whoami_does_not_fall_back_to_a_valid_cookie_when_x_session_token_is_invalid,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, _) = app.signed_up_user("cookiefallback@example.com").await;
+        let res = app
+            .public(Method::GET, "/sessions/whoami")
+            .header("X-Session-Token", "ory_st_invalid")
+            .header("Cookie", session_cookie(&token))
+            .send()
+            .await
+            .unwrap();
+        assert_inactive(res).await;
+    }
+);
+
+api_test!(
+    whoami_accepts_a_session_cookie_on_its_own,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, identity_id) = app.signed_up_user("cookie@example.com").await;
+        let res = app
+            .public(Method::GET, "/sessions/whoami")
+            .header("Cookie", session_cookie(&token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.headers()["x-kratos-authenticated-identity-id"],
+            identity_id.as_str()
+        );
+        let body = expect_json(res, StatusCode::OK).await;
+        assert_eq!(body["identity"]["id"], identity_id.as_str());
+    }
+);
+
+api_test!(
+    whoami_prefers_the_session_cookie_over_a_bearer_token_of_another_user,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (cookie_token, cookie_identity) = app.signed_up_user("cookie-owner@example.com").await;
+        let (bearer_token, bearer_identity) = app.signed_up_user("bearer-owner@example.com").await;
+        let res = app
+            .public(Method::GET, "/sessions/whoami")
+            .header(
+                "Cookie",
+                format!("other=1; {}", session_cookie(&cookie_token)),
+            )
+            .bearer_auth(&bearer_token)
+            .send()
+            .await
+            .unwrap();
+        let body = expect_json(res, StatusCode::OK).await;
+        assert_eq!(body["identity"]["id"], cookie_identity.as_str());
+        assert_ne!(body["identity"]["id"], bearer_identity.as_str());
+    }
+);
+
+api_test!(
+    whoami_ignores_an_unreadable_cookie_next_to_a_valid_x_session_token,
+    |backend| async move {
+        // DESIGN.md difference 4: Kratos answers 500 here.
+        let app = TestApp::spawn(backend).await;
+        let (token, identity_id) = app.signed_up_user("garbage-cookie@example.com").await;
+        let res = app
+            .public(Method::GET, "/sessions/whoami")
+            .header("X-Session-Token", &token)
+            .header("Cookie", "ory_kratos_session=garbage")
+            .send()
+            .await
+            .unwrap();
+        let body = expect_json(res, StatusCode::OK).await;
+        assert_eq!(body["identity"]["id"], identity_id.as_str());
+    }
+);
+
+api_test!(
+    whoami_treats_an_unreadable_cookie_as_no_cookie,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, identity_id) = app.signed_up_user("garbage-only@example.com").await;
+        let res = app
+            .public(Method::GET, "/sessions/whoami")
+            .header("Cookie", "ory_kratos_session=garbage")
+            .send()
+            .await
+            .unwrap();
+        assert_inactive(res).await;
+
+        // An unreadable cookie is "no cookie", so the bearer token is consulted.
+        let res = app
+            .public(Method::GET, "/sessions/whoami")
+            .header("Cookie", "ory_kratos_session=garbage")
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let body = expect_json(res, StatusCode::OK).await;
+        assert_eq!(body["identity"]["id"], identity_id.as_str());
+    }
+);
+
+api_test!(
+    whoami_rejects_a_bearer_header_with_two_spaces,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, _) = app.signed_up_user("spaces@example.com").await;
+        let res = app
+            .public(Method::GET, "/sessions/whoami")
+            .header("Authorization", format!("Bearer  {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_inactive(res).await;
+        let res = app
+            .public(Method::GET, "/sessions/whoami")
+            .header("Authorization", "Bearer  x")
+            .send()
+            .await
+            .unwrap();
+        assert_inactive(res).await;
+        let res = app
+            .public(Method::GET, "/sessions/whoami")
+            .header("Authorization", format!("bEaReR {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "the scheme is case-insensitive"
+        );
+    }
+);
+
+api_test!(
+    whoami_copies_x_request_id_into_the_401_body_after_status,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let res = app
+            .public(Method::GET, "/sessions/whoami")
+            .header("X-Request-ID", "abc")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(res.headers()["content-type"], "application/json");
+        assert_eq!(res.headers()["ory-error-id"], "session_inactive");
+        assert_eq!(
+            res.text().await.unwrap(),
+            "{\"error\":{\"id\":\"session_inactive\",\"code\":401,\"status\":\"Unauthorized\",\"request\":\"abc\",\"reason\":\"No valid session credentials found in the request.\",\"message\":\"The request could not be authorized\"}}\n"
+        );
+    }
+);
+
+api_test!(
+    whoami_rejects_an_unknown_tokenizer_template_with_400,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, _) = app.signed_up_user("tokenize@example.com").await;
+        let res = app
+            .public(Method::GET, "/sessions/whoami?tokenize_as=foo")
+            .header("X-Session-Token", &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["content-type"], "application/json");
+        let body = expect_json(res, StatusCode::BAD_REQUEST).await;
+        assert_eq!(body["error"]["code"], 400);
+        assert_eq!(body["error"]["status"], "Bad Request");
+        assert_eq!(
+            body["error"]["reason"],
+            "Unable to find tokenizer template \"foo\"."
+        );
+    }
+);
+
+api_test!(
+    whoami_with_required_aal1_answers_an_aal1_session,
+    |backend| async move {
+        let app = TestApp::builder(backend)
+            .env("SESSION_WHOAMI_REQUIRED_AAL", "aal1")
+            .spawn()
+            .await;
+        let (token, _) = app.signed_up_user("aal1@example.com").await;
+        let body = expect_json(app.whoami(&token).await, StatusCode::OK).await;
+        assert_eq!(body["authenticator_assurance_level"], "aal1");
+    }
+);
+
+api_test!(
+    whoami_answers_an_aal1_session_of_an_identity_without_second_factor_under_highest_available,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, _) = app.signed_up_user("no2fa@example.com").await;
+        assert_eq!(app.whoami(&token).await.status(), StatusCode::OK);
+    }
+);
+
+api_test!(
+    whoami_refuses_an_aal1_session_of_an_identity_with_totp_under_highest_available,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, identity_id) = app.signed_up_user("totp@example.com").await;
+        add_totp_credential(&app, &identity_id).await;
+
+        let res = app
+            .public(Method::GET, "/sessions/whoami")
+            .header("X-Session-Token", &token)
+            .header("X-Request-ID", "abc")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert_eq!(res.headers()["content-type"], "application/json");
+        assert_eq!(res.headers()["ory-error-id"], "session_aal2_required");
+        assert!(
+            res.headers()
+                .get("x-kratos-authenticated-identity-id")
+                .is_none()
+        );
+        let to = format!("{}/self-service/login/browser?aal=aal2", app.public_url);
+        // Self-rendering error: `redirect_browser_to` twice, and never a `request` field.
+        let expected = format!(
+            "{{\"error\":{{\"id\":\"session_aal2_required\",\"code\":403,\"status\":\"Forbidden\",\"reason\":\"{AAL2_REASON}\",\"details\":{{\"redirect_browser_to\":\"{to}\"}},\"message\":\"Session does not fulfill the requested Authenticator Assurance Level\"}},\"redirect_browser_to\":\"{to}\"}}\n"
+        );
+        assert_eq!(res.text().await.unwrap(), expected);
+    }
+);
+
+api_test!(
+    whoami_with_required_aal1_answers_an_aal1_session_of_an_identity_with_totp,
+    |backend| async move {
+        let app = TestApp::builder(backend)
+            .env("SESSION_WHOAMI_REQUIRED_AAL", "aal1")
+            .spawn()
+            .await;
+        let (token, identity_id) = app.signed_up_user("totp-aal1@example.com").await;
+        add_totp_credential(&app, &identity_id).await;
+        let body = expect_json(app.whoami(&token).await, StatusCode::OK).await;
+        assert_eq!(body["authenticator_assurance_level"], "aal1");
+        assert_eq!(body["identity"]["id"], identity_id.as_str());
+    }
+);
