@@ -43,6 +43,9 @@ struct Args {
     /// Label for the rows (default: backend and session count).
     #[arg(long)]
     label: Option<String>,
+    /// Also time the store's token lookup alone (no HTTP), to split the cost of whoami.
+    #[arg(long)]
+    store_only: bool,
 }
 
 fn main() -> Result<()> {
@@ -57,6 +60,17 @@ fn main() -> Result<()> {
         .build()
         .context("server runtime")?;
     let seeded = server_rt.block_on(seed::start_seeded_server(&args.dsn, args.sessions))?;
+    if args.store_only {
+        let (ops, p50, p99) = server_rt.block_on(seed::time_store_lookups(
+            &seeded,
+            args.connections,
+            Duration::from_secs(args.duration),
+        ))?;
+        println!(
+            "store lookups alone: {ops:.0}/s, p50 {p50} µs, p99 {p99} µs ({} concurrent tasks)",
+            args.connections
+        );
+    }
 
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)

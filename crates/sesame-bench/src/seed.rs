@@ -23,6 +23,46 @@ pub struct Seeded {
     pub token: String,
     /// `sqlite` or `postgres`.
     pub backend: String,
+    /// The store the server uses.
+    pub store: Arc<dyn Store>,
+}
+
+/// Calls the hot-path lookup directly from `tasks` concurrent tasks for `duration`.
+pub async fn time_store_lookups(
+    seeded: &Seeded,
+    tasks: usize,
+    duration: std::time::Duration,
+) -> Result<(f64, u64, u64)> {
+    let digest = SessionToken::from_client(&seeded.token)
+        .ok_or_else(|| anyhow!("empty token"))?
+        .digest();
+    let deadline = std::time::Instant::now() + duration;
+    let mut handles = Vec::new();
+    for _ in 0..tasks {
+        let store = seeded.store.clone();
+        let digest = digest.clone();
+        handles.push(tokio::spawn(async move {
+            let mut hist = hdrhistogram::Histogram::<u64>::new(3)?;
+            while std::time::Instant::now() < deadline {
+                let t = std::time::Instant::now();
+                store
+                    .session_by_token(&digest)
+                    .await?
+                    .ok_or_else(|| anyhow!("seeded session not found"))?;
+                hist.record(t.elapsed().as_micros() as u64)?;
+            }
+            anyhow::Ok(hist)
+        }));
+    }
+    let mut all = hdrhistogram::Histogram::<u64>::new(3)?;
+    for h in handles {
+        all.add(h.await??)?;
+    }
+    Ok((
+        all.len() as f64 / duration.as_secs_f64(),
+        all.value_at_quantile(0.5),
+        all.value_at_quantile(0.99),
+    ))
 }
 
 const BENCH_SCHEMA: &str = "sesame_bench";
@@ -137,5 +177,6 @@ pub async fn start_seeded_server(dsn: &str, count: u64) -> Result<Seeded> {
         public_url,
         token: token.expose().to_owned(),
         backend: store.backend().to_owned(),
+        store,
     })
 }

@@ -254,6 +254,10 @@ pub fn check_imported_hash(hash: &str) -> Result<(), CoreError> {
     }
     if hash.starts_with("$argon2id$") || hash.starts_with("$argon2i$") {
         let parsed = PasswordHash::new(hash).map_err(|_| unknown())?;
+        // A PHC string without salt or hash output parses, but no password can ever match it.
+        if parsed.salt.is_none() || parsed.hash.is_none() {
+            return Err(unknown());
+        }
         let params = Params::try_from(&parsed).map_err(|e| {
             CoreError::bad_request(format!(
                 "The argon2 parameters of the imported hash are invalid: {e}"
@@ -282,16 +286,16 @@ pub struct PasswordPolicy {
 
 impl PasswordPolicy {
     /// The UI message for the first rule the password breaks, if any.
-    pub fn check(&self, password: &Password, identifiers: &[String]) -> Result<(), UiText> {
+    pub fn check(&self, password: &Password, identifiers: &[String]) -> Result<(), Box<UiText>> {
         let pw = password.expose();
         if pw.len() < self.min_length {
-            return Err(crate::messages::password_too_short(
+            return Err(Box::new(crate::messages::password_too_short(
                 self.min_length,
                 pw.len(),
-            ));
+            )));
         }
         if let Some(max) = self.max_length.filter(|max| pw.len() > *max) {
-            return Err(crate::messages::password_too_long(max, pw.len()));
+            return Err(Box::new(crate::messages::password_too_long(max, pw.len())));
         }
         if self.identifier_similarity_check {
             let pw = pw.to_lowercase();
@@ -300,7 +304,7 @@ impl PasswordPolicy {
                 let lcs =
                     longest_common_substring(&id, &pw) as f64 / pw.chars().count().max(1) as f64;
                 if levenshtein(&id, &pw) < 5 || lcs > 0.5 {
-                    return Err(crate::messages::password_too_similar());
+                    return Err(Box::new(crate::messages::password_too_similar()));
                 }
             }
         }

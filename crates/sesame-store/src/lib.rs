@@ -6,6 +6,7 @@
 
 mod rows;
 mod sql;
+mod sqlite_read;
 
 use sesame_core::store::{Store, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -90,7 +91,7 @@ pub async fn connect(dsn: &Dsn) -> Result<Arc<dyn Store>, StoreError> {
                 .connect_with(options)
                 .await
                 .map_err(backend)?;
-            Ok(Arc::new(SqliteStore::new(pool)))
+            Ok(Arc::new(SqliteStore::new(pool, None)))
         }
         Dsn::Sqlite(path) => {
             let (file, query) = path.split_once('?').unwrap_or((path.as_str(), ""));
@@ -107,7 +108,8 @@ pub async fn connect(dsn: &Dsn) -> Result<Arc<dyn Store>, StoreError> {
                 .connect_with(options)
                 .await
                 .map_err(backend)?;
-            Ok(Arc::new(SqliteStore::new(pool)))
+            let readers = sqlite_read::ReadPool::open(file, cores as usize * 2)?;
+            Ok(Arc::new(SqliteStore::new(pool, Some(readers))))
         }
         Dsn::Postgres(url) => {
             let options = PgConnectOptions::from_str(url).map_err(backend)?;

@@ -37,20 +37,20 @@ fn json_opt(s: Option<String>) -> Result<Option<serde_json::Value>, StoreError> 
 /// An identities row.
 #[derive(sqlx::FromRow)]
 pub struct IdentityRow {
-    i_id: Uuid,
-    i_schema_id: String,
-    i_traits: String,
-    i_state: String,
-    i_state_changed_at: Option<DateTime<Utc>>,
-    i_metadata_public: Option<String>,
-    i_metadata_admin: Option<String>,
-    i_external_id: Option<String>,
-    i_organization_id: Option<Uuid>,
-    i_verifiable_addresses: String,
-    i_recovery_addresses: String,
-    i_available_aal: String,
-    i_created_at: DateTime<Utc>,
-    i_updated_at: DateTime<Utc>,
+    pub(crate) i_id: Uuid,
+    pub(crate) i_schema_id: String,
+    pub(crate) i_traits: String,
+    pub(crate) i_state: String,
+    pub(crate) i_state_changed_at: Option<DateTime<Utc>>,
+    pub(crate) i_metadata_public: Option<String>,
+    pub(crate) i_metadata_admin: Option<String>,
+    pub(crate) i_external_id: Option<String>,
+    pub(crate) i_organization_id: Option<Uuid>,
+    pub(crate) i_verifiable_addresses: String,
+    pub(crate) i_recovery_addresses: String,
+    pub(crate) i_available_aal: String,
+    pub(crate) i_created_at: DateTime<Utc>,
+    pub(crate) i_updated_at: DateTime<Utc>,
 }
 
 impl TryFrom<IdentityRow> for Identity {
@@ -84,19 +84,19 @@ impl TryFrom<IdentityRow> for Identity {
 /// A sessions row.
 #[derive(sqlx::FromRow)]
 pub struct SessionRow {
-    s_id: Uuid,
-    s_identity_id: Uuid,
-    s_token_digest: Vec<u8>,
-    s_logout_token_digest: Vec<u8>,
-    s_active: bool,
-    s_aal: String,
-    s_authentication_methods: String,
-    s_devices: String,
-    s_issued_at: DateTime<Utc>,
-    s_expires_at: DateTime<Utc>,
-    s_authenticated_at: DateTime<Utc>,
-    s_created_at: DateTime<Utc>,
-    s_updated_at: DateTime<Utc>,
+    pub(crate) s_id: Uuid,
+    pub(crate) s_identity_id: Uuid,
+    pub(crate) s_token_digest: Vec<u8>,
+    pub(crate) s_logout_token_digest: Vec<u8>,
+    pub(crate) s_active: bool,
+    pub(crate) s_aal: String,
+    pub(crate) s_authentication_methods: String,
+    pub(crate) s_devices: String,
+    pub(crate) s_issued_at: DateTime<Utc>,
+    pub(crate) s_expires_at: DateTime<Utc>,
+    pub(crate) s_authenticated_at: DateTime<Utc>,
+    pub(crate) s_created_at: DateTime<Utc>,
+    pub(crate) s_updated_at: DateTime<Utc>,
 }
 
 impl TryFrom<SessionRow> for Session {

@@ -8,6 +8,7 @@ use crate::rows::{
     CredentialRow, FlowRow, IDENTITY_COLUMNS, IdentityRow, SESSION_COLUMNS, SessionIdentityRow,
     flow_json, to_json,
 };
+use crate::sqlite_read::ReadPool;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sesame_core::flow::FlowRecord;
@@ -18,6 +19,7 @@ use sesame_core::store::{
 };
 use sesame_core::{FlowId, IdentityId, TokenDigest};
 use sqlx::QueryBuilder;
+use std::sync::{Arc, LazyLock};
 
 fn db_err(e: sqlx::Error) -> StoreError {
     match e {
@@ -34,20 +36,60 @@ fn json_opt(v: &Option<serde_json::Value>) -> Result<Option<String>, StoreError>
 /// Rows per multi-row INSERT when seeding sessions (13 parameters each, under every backend's limit).
 const SESSION_BATCH: usize = 500;
 
+/// The store on SQLite.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: sqlx::Pool<sqlx::Sqlite>,
+    readers: Option<Arc<ReadPool>>,
+}
+
+impl SqliteStore {
+    /// Wraps a connected pool; with `readers`, whoami lookups use them (see `sqlite_read`).
+    pub fn new(pool: sqlx::Pool<sqlx::Sqlite>, readers: Option<ReadPool>) -> Self {
+        Self {
+            pool,
+            readers: readers.map(Arc::new),
+        }
+    }
+
+    fn fast_session_by_token(
+        &self,
+        digest: &TokenDigest,
+    ) -> Option<Result<Option<(Session, Identity)>, StoreError>> {
+        self.readers.as_ref().map(|r| r.session_by_token(digest))
+    }
+}
+
+/// The store on PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    pool: sqlx::Pool<sqlx::Postgres>,
+}
+
+impl PostgresStore {
+    /// Wraps a connected pool.
+    pub fn new(pool: sqlx::Pool<sqlx::Postgres>) -> Self {
+        Self { pool }
+    }
+
+    fn fast_session_by_token(
+        &self,
+        _: &TokenDigest,
+    ) -> Option<Result<Option<(Session, Identity)>, StoreError>> {
+        None
+    }
+}
+
+static SESSION_BY_TOKEN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {SESSION_COLUMNS}, {IDENTITY_COLUMNS} FROM sessions s \
+         JOIN identities i ON i.id = s.identity_id WHERE s.token_digest = $1"
+    )
+});
+
 macro_rules! impl_store {
     ($store:ident, $db:ty, $migrations:literal, $name:literal) => {
-        /// The store on this backend.
-        #[derive(Clone, Debug)]
-        pub struct $store {
-            pool: sqlx::Pool<$db>,
-        }
-
         impl $store {
-            /// Wraps a connected pool.
-            pub fn new(pool: sqlx::Pool<$db>) -> Self {
-                Self { pool }
-            }
-
             async fn write_addresses(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 identity: &Identity,
@@ -340,11 +382,10 @@ macro_rules! impl_store {
             }
 
             async fn session_by_token(&self, digest: &TokenDigest) -> Result<Option<(Session, Identity)>, StoreError> {
-                let sql = format!(
-                    "SELECT {SESSION_COLUMNS}, {IDENTITY_COLUMNS} FROM sessions s \
-                     JOIN identities i ON i.id = s.identity_id WHERE s.token_digest = $1"
-                );
-                let Some(row) = sqlx::query_as::<_, SessionIdentityRow>(&sql)
+                if let Some(found) = self.fast_session_by_token(digest) {
+                    return found;
+                }
+                let Some(row) = sqlx::query_as::<_, SessionIdentityRow>(&SESSION_BY_TOKEN)
                     .bind(digest.as_bytes())
                     .fetch_optional(&self.pool)
                     .await

@@ -107,13 +107,18 @@ impl IdentityService {
         query.credentials_identifier = query
             .credentials_identifier
             .map(|i| crate::identity::normalize_identifier(&i));
-        let identities = self.0.store.list_identities(&query).await?;
+        // One row more than asked tells whether a next page exists, so a full last page gets no
+        // `next` link (as Kratos's keyset paginator does).
+        let limit = query.limit;
+        query.limit = limit.saturating_add(1);
+        let mut identities = self.0.store.list_identities(&query).await?;
+        let has_more = identities.len() > limit as usize;
+        identities.truncate(limit as usize);
         let ids: Vec<IdentityId> = identities.iter().map(|i| i.id).collect();
         let mut by_identity: BTreeMap<IdentityId, Vec<Credential>> = BTreeMap::new();
         for c in self.0.store.credentials(&ids).await? {
             by_identity.entry(c.identity_id).or_default().push(c);
         }
-        let has_more = identities.len() as u32 >= query.limit && query.limit > 0;
         let items = identities
             .iter()
             .map(|i| {

@@ -323,7 +323,7 @@ impl RegistrationService {
             .check(&password, &extracted.password_identifiers)
         {
             if let Some(n) = messages::node_mut(&mut flow.ui.nodes, "password") {
-                n.messages.push(msg);
+                n.messages.push(*msg);
             }
             return Err(Failure::Flow);
         }
