@@ -372,3 +372,11 @@ pub async fn expect_json(res: Response, status: StatusCode) -> Value {
     assert_eq!(got, status, "unexpected status, body: {text}");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
 }
+
+impl TestApp {
+    /// Whether a new connection to `url` is refused (the server stopped listening).
+    pub async fn spawn_check_refused(url: &str) -> bool {
+        let client = reqwest::Client::new();
+        client.get(format!("{url}/health/alive")).send().await.is_err()
+    }
+}

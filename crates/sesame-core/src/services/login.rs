@@ -247,19 +247,23 @@ impl LoginService {
             _ => return Err(CoreError::NotFound),
         };
         if flow.expires_at <= now {
-            let replacement = self
-                .init(
-                    LoginInit {
-                        flow_type: flow.flow_type,
-                        request_url: flow.request_url.clone(),
-                        refresh: flow.refresh,
-                        aal: flow.requested_aal,
-                        return_to: flow.return_to.clone(),
-                    },
-                    None,
-                    now,
-                )
-                .await?;
+            let like_the_old = LoginInit {
+                flow_type: flow.flow_type,
+                request_url: flow.request_url.clone(),
+                refresh: flow.refresh,
+                aal: flow.requested_aal,
+                return_to: flow.return_to.clone(),
+            };
+            // The replacement continues what the old flow asked for when the request still allows
+            // it (a refresh or second factor needs the session); otherwise it is a plain login flow.
+            let replacement = match self.init(like_the_old.clone(), token, now).await {
+                Ok(f) => f,
+                Err(CoreError::Store(e)) => return Err(e.into()),
+                Err(_) => {
+                    let plain = LoginInit { refresh: false, aal: Aal::Aal1, ..like_the_old };
+                    self.init(plain, None, now).await?
+                }
+            };
             return Err(CoreError::FlowExpired {
                 expired_at: flow.expires_at,
                 since: now - flow.expires_at,
