@@ -43,10 +43,12 @@ pub fn cookie_values<'a>(
 
 /// Finds the token in `headers`.
 pub fn find_token(state: &AppState, headers: &HeaderMap) -> Option<SessionToken> {
-    if let Some(t) = headers.get("x-session-token").and_then(|v| v.to_str().ok()) {
-        if let Some(t) = SessionToken::from_client(t) {
-            return Some(t);
-        }
+    if let Some(t) = headers
+        .get("x-session-token")
+        .and_then(|v| v.to_str().ok())
+        .and_then(SessionToken::from_client)
+    {
+        return Some(t);
     }
     // A cookie that does not open is "no cookie" (DESIGN.md, differences 3 and 4).
     if let Some(record) =
@@ -226,8 +228,21 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for StrictJs
         let bytes = read_body(req, state).await?;
         serde_json::from_slice(&bytes)
             .map(StrictJson)
-            .map_err(|e| ApiError::bad_request_message(format!("json: {e}")))
+            .map_err(|e| ApiError::bad_request_message(go_json_message(&e)))
     }
+}
+
+/// Go's wording for the decoder error clients match on (`json: unknown field "id"`); other
+/// decoder errors keep serde's text.
+fn go_json_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if let Some((name, _)) = text
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+    {
+        return format!("json: unknown field \"{name}\"");
+    }
+    format!("json: {text}")
 }
 
 fn root_fallback() -> Map<String, Value> {

@@ -377,6 +377,10 @@ impl TestApp {
     /// Whether a new connection to `url` is refused (the server stopped listening).
     pub async fn spawn_check_refused(url: &str) -> bool {
         let client = reqwest::Client::new();
-        client.get(format!("{url}/health/alive")).send().await.is_err()
+        client
+            .get(format!("{url}/health/alive"))
+            .send()
+            .await
+            .is_err()
     }
 }

@@ -193,7 +193,7 @@ pub struct RegistrationFlow {
 }
 
 /// A `continue_with` item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum ContinueWith {
     /// Store this session token.
@@ -209,7 +209,7 @@ pub enum ContinueWith {
 }
 
 /// 200 body of a native login.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct SuccessfulNativeLogin {
     /// The session token (API flows only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -222,7 +222,7 @@ pub struct SuccessfulNativeLogin {
 }
 
 /// 200 body of a native registration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct SuccessfulNativeRegistration {
     /// With the `session` hook, on API flows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -235,4 +235,60 @@ pub struct SuccessfulNativeRegistration {
     /// Follow-up actions, `null` when none.
     #[serde(default)]
     pub continue_with: Option<Vec<ContinueWith>>,
+}
+
+// Session tokens never appear in `Debug` output (DESIGN.md, difference 2).
+fn redacted(token: &Option<String>) -> Option<&'static str> {
+    token.as_ref().map(|_| "***")
+}
+
+impl std::fmt::Debug for ContinueWith {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ContinueWith::SetOrySessionToken { .. } => f
+                .debug_struct("SetOrySessionToken")
+                .field("ory_session_token", &"***")
+                .finish(),
+            ContinueWith::RedirectBrowserTo {
+                redirect_browser_to,
+            } => f
+                .debug_struct("RedirectBrowserTo")
+                .field("redirect_browser_to", redirect_browser_to)
+                .finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SuccessfulNativeLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SuccessfulNativeLogin")
+            .field("session_token", &redacted(&self.session_token))
+            .field("session", &self.session)
+            .field("continue_with", &self.continue_with)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SuccessfulNativeRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SuccessfulNativeRegistration")
+            .field("session_token", &redacted(&self.session_token))
+            .field("session", &self.session)
+            .field("identity", &self.identity)
+            .field("continue_with", &self.continue_with)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_redacted_in_debug_output() {
+        let c = ContinueWith::SetOrySessionToken {
+            ory_session_token: "ory_st_secret".into(),
+        };
+        assert!(!format!("{c:?}").contains("ory_st_secret"));
+    }
 }

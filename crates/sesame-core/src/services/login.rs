@@ -112,7 +112,7 @@ impl LoginService {
                     registration: false,
                 });
             }
-            Some((session, identity)) => {
+            Some((_, identity)) => {
                 let creds = self.0.store.credentials(&[identity.id]).await?;
                 match creds.iter().find(|c| c.kind == CredentialType::Password) {
                     Some(pw) => {
@@ -132,7 +132,6 @@ impl LoginService {
                         .retain(|n| n.group == "default" && !is_named(n, "identifier")),
                 }
                 flow.ui.messages.push(messages::login_refresh());
-                let _ = session;
             }
         }
         self.0
@@ -221,7 +220,6 @@ impl LoginService {
     pub async fn get(&self, id: FlowId, now: DateTime<Utc>) -> Result<LoginFlow, CoreError> {
         match self.0.store.flow(id).await?.map(|r| r.body) {
             Some(FlowBody::Login(flow)) if flow.expires_at <= now => {
-                let _ = flow;
                 Err(CoreError::FlowExpiredOnFetch {
                     kind: FlowKind::Login,
                 })
@@ -260,7 +258,11 @@ impl LoginService {
                 Ok(f) => f,
                 Err(CoreError::Store(e)) => return Err(e.into()),
                 Err(_) => {
-                    let plain = LoginInit { refresh: false, aal: Aal::Aal1, ..like_the_old };
+                    let plain = LoginInit {
+                        refresh: false,
+                        aal: Aal::Aal1,
+                        ..like_the_old
+                    };
                     self.init(plain, None, now).await?
                 }
             };

@@ -196,10 +196,8 @@ async fn list(State(state): State<AppState>, uri: Uri) -> Result<Response, ApiEr
         "{}; rel=\"first\"",
         base(&uuid::Uuid::nil().to_string())
     )];
-    if page.has_more {
-        if let Some(last) = page.items.last() {
-            links.push(format!("{}; rel=\"next\"", base(&last.id.to_string())));
-        }
+    if let Some(last) = page.items.last().filter(|_| page.has_more) {
+        links.push(format!("{}; rel=\"next\"", base(&last.id.to_string())));
     }
     let mut res = Json(page.items).into_response();
     if let Ok(v) = HeaderValue::from_str(&links.join(",")) {

@@ -1,7 +1,12 @@
 //! API tests: a real Sesame per test (through sesame-testkit), on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod identities;
 mod login;
+mod logout;
+mod ops;
+mod persistence;
 mod registration;
+mod schemas;
 mod shutdown;
 mod whoami;

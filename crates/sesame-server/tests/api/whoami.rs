@@ -520,3 +520,61 @@ api_test!(
         assert_eq!(body["identity"]["id"], identity_id.as_str());
     }
 );
+
+api_test!(
+    whoami_answers_head_options_and_trace_too,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, identity_id) = app.signed_up_user("methods@example.com").await;
+        let method = |m: &str| Method::from_bytes(m.as_bytes()).unwrap();
+        for m in ["HEAD", "OPTIONS", "TRACE"] {
+            let res = app
+                .public(method(m), "/sessions/whoami")
+                .header("X-Session-Token", &token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{m}");
+            assert_eq!(
+                res.headers()["x-kratos-authenticated-identity-id"],
+                identity_id.as_str(),
+                "{m}"
+            );
+        }
+        let res = app
+            .public(Method::HEAD, "/sessions/whoami")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+);
+
+api_test!(
+    whoami_shows_public_metadata_but_never_admin_metadata_or_credentials,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let res = app
+            .admin(Method::POST, "/admin/identities")
+            .json(&json!({
+                "traits": {"email": "meta@example.com"},
+                "metadata_public": {"plan": "pro"},
+                "metadata_admin": {"secret_note": "do not show"},
+                "credentials": {"password": {"config": {"password": "a-very-good-passphrase-42"}}}
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let token = app
+            .login("meta@example.com", "a-very-good-passphrase-42")
+            .await;
+        let res = app.whoami(&token).await;
+        let body = expect_json(res, StatusCode::OK).await;
+        assert_eq!(body["identity"]["metadata_public"], json!({"plan": "pro"}));
+        assert!(body["identity"].get("metadata_admin").is_none());
+        assert!(body["identity"].get("credentials").is_none());
+        assert!(!body.to_string().contains("do not show"));
+        assert!(!body.to_string().contains("$argon2"));
+    }
+);
