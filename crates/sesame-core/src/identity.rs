@@ -147,27 +147,30 @@ impl Identity {
         view: IdentityView,
         credentials: Option<BTreeMap<String, IdentityCredentials>>,
     ) -> sesame_types::Identity {
+        self.clone().into_wire(public_base_url, view, credentials)
+    }
+
+    /// The wire view, consuming the identity (no copies on the whoami path).
+    pub fn into_wire(
+        self,
+        public_base_url: &str,
+        view: IdentityView,
+        credentials: Option<BTreeMap<String, IdentityCredentials>>,
+    ) -> sesame_types::Identity {
+        let admin = view == IdentityView::Admin;
         sesame_types::Identity {
             id: self.id.0,
-            external_id: self.external_id.clone(),
-            credentials: if view == IdentityView::Admin {
-                credentials
-            } else {
-                None
-            },
-            schema_id: self.schema_id.clone(),
+            external_id: self.external_id,
+            credentials: if admin { credentials } else { None },
             schema_url: crate::schema::schema_url(public_base_url, &self.schema_id),
+            schema_id: self.schema_id,
             state: self.state,
             state_changed_at: self.state_changed_at,
-            traits: self.traits.clone(),
-            verifiable_addresses: self.verifiable_addresses.clone(),
-            recovery_addresses: self.recovery_addresses.clone(),
-            metadata_public: self.metadata_public.clone(),
-            metadata_admin: if view == IdentityView::Admin {
-                self.metadata_admin.clone()
-            } else {
-                None
-            },
+            traits: self.traits,
+            verifiable_addresses: self.verifiable_addresses,
+            recovery_addresses: self.recovery_addresses,
+            metadata_public: self.metadata_public,
+            metadata_admin: if admin { self.metadata_admin } else { None },
             created_at: self.created_at,
             updated_at: self.updated_at,
             organization_id: self.organization_id,

@@ -58,16 +58,27 @@ impl Session {
         identity: Option<&Identity>,
         public_base_url: &str,
     ) -> sesame_types::Session {
+        self.clone()
+            .into_wire(now, identity.cloned(), public_base_url)
+    }
+
+    /// The wire view, consuming the session and identity (no copies on the whoami path).
+    pub fn into_wire(
+        self,
+        now: DateTime<Utc>,
+        identity: Option<Identity>,
+        public_base_url: &str,
+    ) -> sesame_types::Session {
         sesame_types::Session {
             id: self.id.0,
-            active: self.is_active(now, identity),
+            active: self.is_active(now, identity.as_ref()),
             expires_at: self.expires_at,
             authenticated_at: self.authenticated_at,
             authenticator_assurance_level: self.aal,
-            authentication_methods: Some(self.authentication_methods.clone()),
+            authentication_methods: Some(self.authentication_methods),
             issued_at: self.issued_at,
-            identity: identity.map(|i| i.to_wire(public_base_url, IdentityView::Public, None)),
-            devices: Some(self.devices.clone()),
+            identity: identity.map(|i| i.into_wire(public_base_url, IdentityView::Public, None)),
+            devices: Some(self.devices),
             tokenized: None,
         }
     }

@@ -62,6 +62,8 @@ pub trait IdentityStore: Send + Sync {
     async fn update_credential_config(&self, credential: &Credential) -> Result<(), StoreError>;
     /// A page of identities.
     async fn list_identities(&self, query: &IdentityQuery) -> Result<Vec<Identity>, StoreError>;
+    /// How many identities match the query's filter (paging fields ignored).
+    async fn count_identities(&self, query: &IdentityQuery) -> Result<u64, StoreError>;
     /// Deletes an identity; its credentials and sessions go with it. False if it did not exist.
     async fn delete_identity(&self, id: IdentityId) -> Result<bool, StoreError>;
 }

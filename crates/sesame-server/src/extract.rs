@@ -245,32 +245,34 @@ fn go_json_message(e: &serde_json::Error) -> String {
     format!("json: {text}")
 }
 
-fn root_fallback() -> Map<String, Value> {
-    Map::new()
-}
-
 /// Turns `traits.email=a&password=b` into `{"traits":{"email":"a"},"password":"b"}`.
 fn form_to_json(bytes: &[u8]) -> Value {
     let mut root = Map::new();
     for (key, value) in form_urlencoded::parse(bytes) {
-        let mut parts: Vec<&str> = key.split('.').collect();
-        let Some(last) = parts.pop() else { continue };
-        let mut node = &mut root;
-        for p in parts {
+        let path: Vec<&str> = key.split('.').collect();
+        insert_path(&mut root, &path, Value::String(value.into_owned()));
+    }
+    Value::Object(root)
+}
+
+fn insert_path(node: &mut Map<String, Value>, path: &[&str], value: Value) {
+    match path {
+        [] => {}
+        [last] => {
+            node.insert((*last).to_owned(), value);
+        }
+        [first, rest @ ..] => {
             let entry = node
-                .entry(p.to_owned())
+                .entry((*first).to_owned())
                 .or_insert_with(|| Value::Object(Map::new()));
             if !entry.is_object() {
                 *entry = Value::Object(Map::new());
             }
-            node = match entry {
-                Value::Object(next) => next,
-                _ => return Value::Object(root_fallback()),
-            };
+            if let Value::Object(child) = entry {
+                insert_path(child, rest, value);
+            }
         }
-        node.insert(last.to_owned(), Value::String(value.into_owned()));
     }
-    Value::Object(root)
 }
 
 #[cfg(test)]

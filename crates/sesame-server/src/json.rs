@@ -10,12 +10,27 @@ use std::io;
 
 struct GoFormatter;
 
+/// Bytes that may start something Go escapes: `<`, `>`, `&`, and the lead byte of U+2028/U+2029.
+static NEEDS_CARE: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'<' as usize] = true;
+    table[b'>' as usize] = true;
+    table[b'&' as usize] = true;
+    table[0xE2] = true;
+    table
+};
+
 impl serde_json::ser::Formatter for GoFormatter {
     fn write_string_fragment<W: ?Sized + io::Write>(
         &mut self,
         w: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        let bytes = fragment.as_bytes();
+        // Fast path: nothing to escape (U+2028 and U+2029 both start with the byte 0xE2).
+        if !bytes.iter().any(|&b| NEEDS_CARE[usize::from(b)]) {
+            return w.write_all(bytes);
+        }
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
             let escaped = match c {
@@ -26,11 +41,11 @@ impl serde_json::ser::Formatter for GoFormatter {
                 '\u{2029}' => "\\u2029",
                 _ => continue,
             };
-            w.write_all(&fragment.as_bytes()[start..i])?;
+            w.write_all(&bytes[start..i])?;
             w.write_all(escaped.as_bytes())?;
             start = i + c.len_utf8();
         }
-        w.write_all(&fragment.as_bytes()[start..])
+        w.write_all(&bytes[start..])
     }
 }
 

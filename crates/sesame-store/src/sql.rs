@@ -316,6 +316,20 @@ macro_rules! impl_store {
                     .collect()
             }
 
+            async fn count_identities(&self, query: &IdentityQuery) -> Result<u64, StoreError> {
+                let mut q = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM identities i WHERE 1 = 1");
+                if let Some(identifier) = &query.credentials_identifier {
+                    q.push(
+                        " AND i.id IN (SELECT identity_id FROM identity_credential_identifiers \
+                         WHERE type = 'password' AND identifier = ",
+                    );
+                    q.push_bind(identifier.clone());
+                    q.push(")");
+                }
+                let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await.map_err(db_err)?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            }
+
             async fn delete_identity(&self, id: IdentityId) -> Result<bool, StoreError> {
                 let done = sqlx::query("DELETE FROM identities WHERE id = $1")
                     .bind(id.0)

@@ -115,9 +115,9 @@ fn time_opt(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> 
     .transpose()
 }
 
-/// sqlx writes `DateTime<Utc>` as RFC 3339 text.
+/// sqlx writes `DateTime<Utc>` as RFC 3339 text (`…+00:00`), which the fast parser reads.
 fn parse_time(s: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
-    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc))
+    sesame_core::types::time::parse(s)
 }
 
 fn session_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {

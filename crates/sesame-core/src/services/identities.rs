@@ -132,6 +132,17 @@ impl IdentityService {
         Ok(IdentityPage { items, has_more })
     }
 
+    /// How many identities match a password identifier filter (all without one).
+    pub async fn count(&self, credentials_identifier: Option<String>) -> Result<u64, CoreError> {
+        let query = IdentityQuery {
+            credentials_identifier: credentials_identifier
+                .map(|i| crate::identity::normalize_identifier(&i)),
+            after: None,
+            limit: 0,
+        };
+        Ok(self.0.store.count_identities(&query).await?)
+    }
+
     /// `PUT /admin/identities/{id}`: replaces traits and metadata; schema and state only when given.
     pub async fn update(
         &self,

@@ -65,11 +65,9 @@ impl SessionService {
     }
 
     /// The wire view of whoami's answer.
-    pub fn to_wire(&self, answer: &WhoamiAnswer, now: DateTime<Utc>) -> sesame_types::Session {
-        answer.session.to_wire(
-            now,
-            Some(&answer.identity),
-            &self.0.settings.public_base_url,
-        )
+    pub fn into_wire(&self, answer: WhoamiAnswer, now: DateTime<Utc>) -> sesame_types::Session {
+        answer
+            .session
+            .into_wire(now, Some(answer.identity), &self.0.settings.public_base_url)
     }
 }

@@ -146,8 +146,13 @@ async fn list(State(state): State<AppState>, uri: Uri) -> Result<Response, ApiEr
                 "Legacy pagination (page, per_page) reaches at most 1000 identities; use page_token and page_size.",
             ));
         }
+        let total = state
+            .identities
+            .count(credentials_identifier.clone())
+            .await
+            .map_err(core_err(&state))?;
         let query = IdentityQuery {
-            credentials_identifier,
+            credentials_identifier: credentials_identifier.clone(),
             after: None,
             limit: end as u32,
         };
@@ -161,7 +166,16 @@ async fn list(State(state): State<AppState>, uri: Uri) -> Result<Response, ApiEr
             .into_iter()
             .skip((page * per_page) as usize)
             .collect();
-        return Ok(Json(items).into_response());
+        let mut res = Json(items).into_response();
+        let headers = res.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&total.to_string()) {
+            headers.insert("x-total-count", v);
+        }
+        let links = page_links(credentials_identifier.as_deref(), page, per_page, total);
+        if let Ok(v) = HeaderValue::from_str(&links) {
+            headers.insert(header::LINK, v);
+        }
+        return Ok(res);
     }
     let page_size = number(&uri, "page_size")?
         .unwrap_or(DEFAULT_PAGE_SIZE)
@@ -204,4 +218,33 @@ async fn list(State(state): State<AppState>, uri: Uri) -> Result<Response, ApiEr
         res.headers_mut().insert(header::LINK, v);
     }
     Ok(res)
+}
+
+/// The `Link` header of page pagination: first, next, prev and last, as Kratos renders them.
+fn page_links(
+    credentials_identifier: Option<&str>,
+    page: u32,
+    per_page: u32,
+    total: u64,
+) -> String {
+    let link = |p: u64, rel: &str| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        if let Some(ci) = credentials_identifier {
+            q.append_pair("credentials_identifier", ci);
+        }
+        q.append_pair("page", &p.to_string());
+        q.append_pair("per_page", &per_page.to_string());
+        format!("</admin/identities?{}>; rel=\"{rel}\"", q.finish())
+    };
+    let (page, per_page) = (u64::from(page), u64::from(per_page));
+    let last = total.div_ceil(per_page).saturating_sub(1);
+    let mut links = vec![link(0, "first")];
+    if (page + 1) * per_page < total {
+        links.push(link(page + 1, "next"));
+    }
+    if page > 0 {
+        links.push(link(page - 1, "prev"));
+    }
+    links.push(link(last, "last"));
+    links.join(",")
 }

@@ -34,8 +34,9 @@ async fn whoami(
         .whoami(token.get(), now)
         .await
         .map_err(core_err(&state))?;
-    let mut res = Json(state.sessions.to_wire(&answer, now)).into_response();
-    if let Ok(id) = HeaderValue::from_str(&answer.identity.id.to_string()) {
+    let identity_id = HeaderValue::from_str(&answer.identity.id.to_string());
+    let mut res = Json(state.sessions.into_wire(answer, now)).into_response();
+    if let Ok(id) = identity_id {
         res.headers_mut()
             .insert("x-kratos-authenticated-identity-id", id);
     }

@@ -537,12 +537,30 @@ api_test!(
             created.push(create_user(&app, &format!("legacy{i}@example.com")).await);
         }
         created.sort();
-        let (_, first) = get_json(&app, "/admin/identities?page=0&per_page=2").await;
+        let (link, first) = get_json(&app, "/admin/identities?page=0&per_page=2").await;
         assert_eq!(ids(&first), created[0..2]);
+        let res = app
+            .admin(Method::GET, "/admin/identities?page=0&per_page=2")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["x-total-count"], "5");
+        assert_eq!(
+            link.as_deref().unwrap(),
+            "</admin/identities?page=0&per_page=2>; rel=\"first\",\
+             </admin/identities?page=1&per_page=2>; rel=\"next\",\
+             </admin/identities?page=2&per_page=2>; rel=\"last\""
+        );
         let (_, second) = get_json(&app, "/admin/identities?page=1&per_page=2").await;
         assert_eq!(ids(&second), created[2..4]);
-        let (_, last) = get_json(&app, "/admin/identities?page=2&per_page=2").await;
+        let (link, last) = get_json(&app, "/admin/identities?page=2&per_page=2").await;
         assert_eq!(ids(&last), created[4..5]);
+        assert_eq!(
+            link.as_deref().unwrap(),
+            "</admin/identities?page=0&per_page=2>; rel=\"first\",\
+             </admin/identities?page=1&per_page=2>; rel=\"prev\",\
+             </admin/identities?page=2&per_page=2>; rel=\"last\""
+        );
         let (_, beyond) = get_json(&app, "/admin/identities?page=3&per_page=2").await;
         assert_eq!(beyond, json!([]));
         let res = app
