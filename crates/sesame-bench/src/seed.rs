@@ -159,6 +159,10 @@ pub async fn start_seeded_server(dsn: &str, count: u64) -> Result<Seeded> {
         let _ = std::io::stderr().flush();
     }
     eprintln!();
+    if let Ok(Dsn::Postgres(url)) = Dsn::parse(dsn) {
+        eprintln!("vacuuming and analysing after the bulk load");
+        sesame_store::vacuum_postgres_schema(&url, BENCH_SCHEMA).await?;
+    }
     let env = |name: &str| match name {
         "DSN" => Some(dsn.to_owned()),
         "SERVE_PUBLIC_HOST" | "SERVE_ADMIN_HOST" => Some("127.0.0.1".into()),
