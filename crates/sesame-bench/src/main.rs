@@ -14,7 +14,8 @@ use load::{LoadSettings, Target};
 use report::Row;
 use std::time::Duration;
 
-/// Measure whoami against /health/alive.
+/// Measure whoami against /health/alive: starts Sesame in-process on a fresh database (or targets
+/// a running one with --target), seeds sessions through the store, and reports both endpoints.
 #[derive(Parser, Debug)]
 #[command(name = "sesame-bench", version)]
 struct Args {
@@ -22,6 +23,10 @@ struct Args {
     /// recreates its tables (SQLite: deletes the file; PostgreSQL: drops the `sesame_bench` schema).
     #[arg(long, default_value = "sqlite://target/bench.sqlite")]
     dsn: String,
+    /// Measure a server that already runs at this public URL instead of starting one; `--dsn` must
+    /// name its database (sessions are added to it, nothing is deleted).
+    #[arg(long, value_name = "URL")]
+    target: Option<String>,
     /// Sessions to seed before measuring.
     #[arg(long, default_value_t = 10_000)]
     sessions: u64,
@@ -59,7 +64,11 @@ fn main() -> Result<()> {
         .enable_all()
         .build()
         .context("server runtime")?;
-    let seeded = server_rt.block_on(seed::start_seeded_server(&args.dsn, args.sessions))?;
+    let seeded = server_rt.block_on(seed::start_seeded_server(
+        &args.dsn,
+        args.sessions,
+        args.target.as_deref(),
+    ))?;
     if args.store_only {
         let (ops, p50, p99) = server_rt.block_on(seed::time_store_lookups(
             &seeded,

@@ -113,9 +113,17 @@ fn session(identity: IdentityId, token: &SessionToken, now: chrono::DateTime<Utc
     s
 }
 
-/// Seeds `count` sessions and starts a server on them.
-pub async fn start_seeded_server(dsn: &str, count: u64) -> Result<Seeded> {
-    let store = fresh_store(dsn).await?;
+/// Seeds `count` sessions and starts a server on them, or, with `target`, adds them to the database
+/// of a server that already runs there (its data is kept).
+pub async fn start_seeded_server(dsn: &str, count: u64, target: Option<&str>) -> Result<Seeded> {
+    let store = match target {
+        None => fresh_store(dsn).await?,
+        Some(_) => {
+            let store = sesame_store::connect(&Dsn::parse(dsn).map_err(|e| anyhow!(e))?).await?;
+            store.migrate().await?;
+            store
+        }
+    };
     let now = SystemClock.now();
     let identity = Identity {
         id: IdentityId::new(),
@@ -159,6 +167,14 @@ pub async fn start_seeded_server(dsn: &str, count: u64) -> Result<Seeded> {
         let _ = std::io::stderr().flush();
     }
     eprintln!();
+    if let Some(url) = target {
+        return Ok(Seeded {
+            public_url: url.trim_end_matches('/').to_owned(),
+            token: token.expose().to_owned(),
+            backend: store.backend().to_owned(),
+            store,
+        });
+    }
     if let Ok(Dsn::Postgres(url)) = Dsn::parse(dsn) {
         eprintln!("vacuuming and analysing after the bulk load");
         sesame_store::vacuum_postgres_schema(&url, BENCH_SCHEMA).await?;

@@ -184,13 +184,27 @@ pub async fn drop_postgres_schema(url: &str, schema: &str) -> Result<(), StoreEr
 /// Runs `VACUUM (ANALYZE)` on the tables of a schema and a checkpoint, so a benchmark after a bulk load measures a
 /// settled database instead of competing with autovacuum.
 pub async fn vacuum_postgres_schema(url: &str, schema: &str) -> Result<(), StoreError> {
-    if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(StoreError::Backend(format!("invalid schema name {schema:?}")));
+    if !schema
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(StoreError::Backend(format!(
+            "invalid schema name {schema:?}"
+        )));
     }
-    let options = PgConnectOptions::from_str(url).map_err(backend)?.options([("search_path", schema)]);
-    let pool = PgPoolOptions::new().max_connections(1).connect_with(options).await.map_err(backend)?;
+    let options = PgConnectOptions::from_str(url)
+        .map_err(backend)?
+        .options([("search_path", schema)]);
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(backend)?;
     for table in ["identities", "sessions"] {
-        sqlx::query(&format!("VACUUM (ANALYZE) {table}")).execute(&pool).await.map_err(backend)?;
+        sqlx::query(&format!("VACUUM (ANALYZE) {table}"))
+            .execute(&pool)
+            .await
+            .map_err(backend)?;
     }
     // Writing the loaded pages out now keeps the checkpointer out of the measurement; only a
     // superuser may, so a refusal is fine.

@@ -362,6 +362,21 @@ impl Drop for TestApp {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }
         }
+        // A passing test's PostgreSQL schema is dropped; a failing one's is kept to look at.
+        if let (Backend::Postgres(url), Some(schema), false) =
+            (&self.backend, &self.pg_schema, std::thread::panicking())
+        {
+            let (url, schema) = (url.clone(), schema.clone());
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    let _ = rt.block_on(sesame_store::drop_postgres_schema(&url, &schema));
+                }
+            })
+            .join();
+        }
     }
 }
 
