@@ -49,6 +49,8 @@ pub enum CoreError {
         since: chrono::Duration,
         /// A new flow to continue with.
         replacement: Uuid,
+        /// API or browser (browsers are redirected to the new flow).
+        flow_type: sesame_types::FlowType,
     },
     /// A flow that expired when fetched (generic 410 path).
     #[error("flow expired on fetch")]
@@ -59,6 +61,18 @@ pub enum CoreError {
     /// Validation failed: answer 400 with the flow, which carries the messages.
     #[error("flow validation failed")]
     FlowInvalid(Box<FlowBody>),
+    /// A browser flow submit failed the anti-CSRF check.
+    #[error("csrf violation")]
+    Csrf(crate::csrf::Rejection),
+    /// `return_to` is not on `selfservice.allowed_return_urls`.
+    #[error("return_to not allowed")]
+    ReturnToForbidden(String),
+    /// An endpoint that needs a session got none (`session_inactive` with its own reason).
+    #[error("session required")]
+    SessionRequired,
+    /// Browser logout whose token does not belong to the request's session.
+    #[error("logout token mismatch")]
+    LogoutTokenMismatch,
     /// Native logout with an unknown token.
     #[error("unknown session token on logout")]
     LogoutTokenUnknown,

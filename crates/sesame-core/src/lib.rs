@@ -7,6 +7,7 @@
 pub mod aal;
 pub mod clock;
 pub mod cookie;
+pub mod csrf;
 pub mod duration;
 pub mod error;
 pub mod flow;

@@ -89,6 +89,30 @@ secret_token!(
     "ory_lo_"
 );
 
+impl LogoutToken {
+    /// The logout token of a session: `ory_lo_` and 32 alphanumerics from HMAC-SHA256 keyed with the
+    /// session token. Tokens are stored only as digests, so the logout URL Kratos hands out on every
+    /// call must be derivable again; it can be derived only by whoever holds the session token
+    /// (who may log out anyway), and it reveals nothing about it.
+    pub fn derive(session: &SessionToken) -> Self {
+        use hmac::{Hmac, Mac};
+        const ALPHABET: &[u8; 62] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(session.expose().as_bytes()) else {
+            // HMAC takes keys of any length; this cannot happen.
+            return Self::generate();
+        };
+        mac.update(b"sesame logout token v1");
+        let bytes = mac.finalize().into_bytes();
+        // 256 is not a multiple of 62; the slight bias leaves ~190 bits of unpredictability.
+        let suffix: String = bytes
+            .iter()
+            .map(|b| char::from(ALPHABET[usize::from(*b) % 62]))
+            .collect();
+        Self(format!("ory_lo_{suffix}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +126,15 @@ mod tests {
         assert_eq!(format!("{t:?}"), "SessionToken(***)");
         assert_ne!(t, SessionToken::generate());
         assert!(LogoutToken::generate().expose().starts_with("ory_lo_"));
+    }
+
+    #[test]
+    fn logout_tokens_derive_stably_from_their_session() {
+        let s = SessionToken::generate();
+        let lo = LogoutToken::derive(&s);
+        assert_eq!(lo, LogoutToken::derive(&s));
+        assert_ne!(lo, LogoutToken::derive(&SessionToken::generate()));
+        assert_eq!(lo.expose().len(), 39);
+        assert!(lo.expose()[7..].chars().all(|c| c.is_ascii_alphanumeric()));
     }
 }

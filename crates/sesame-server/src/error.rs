@@ -24,6 +24,8 @@ pub enum ApiError {
     },
     /// A flow carrying validation messages (400 with the flow, not an envelope).
     Flow(Box<FlowBody>),
+    /// A browser is sent elsewhere (to the UI, to show a flow's messages).
+    Redirect(String, StatusCode),
 }
 
 /// Marks error responses so the request-id middleware can add `error.request`.
@@ -174,7 +176,7 @@ impl ApiError {
                 }),
                 Some("you are already logged in".into()),
             ),
-            CoreError::FlowExpired { expired_at, since, replacement } => {
+            CoreError::FlowExpired { expired_at, since, replacement, .. } => {
                 let minutes = since.num_milliseconds() as f64 / 60_000.0;
                 Self::new(
                     StatusCode::GONE,
@@ -204,6 +206,35 @@ impl ApiError {
                 .with_details(json!({ "api": public(&format!("self-service/{name}/api")) }))
             }
             CoreError::FlowInvalid(flow) => Self::Flow(flow),
+            CoreError::Csrf(rejection) => Self::new(
+                StatusCode::FORBIDDEN,
+                Some("security_csrf_violation"),
+                Some("Please retry the flow and optionally clear your cookies. The request was rejected to protect you from Cross-Site-Request-Forgery (CSRF) which could cause account takeover, leaking personal information, and other serious security issues.".into()),
+                Some("the request was rejected to protect you from Cross-Site-Request-Forgery".into()),
+            )
+            .with_details(json!({
+                "docs": "https://www.ory.com/docs/troubleshooting/csrf",
+                "hint": "The anti-CSRF cookie is set when a browser flow is created and must be sent back with the flow's csrf_token (form field, JSON key or X-CSRF-Token header). Browsers drop it when cookies are blocked, when the flow was created on another domain than the one submitting it, or when an AJAX request omits `credentials: 'include'`.",
+                "reject_reason": rejection.reason(),
+            })),
+            CoreError::ReturnToForbidden(url) => Self::new(
+                StatusCode::BAD_REQUEST,
+                Some("self_service_flow_return_to_forbidden"),
+                Some(format!("Requested return_to URL \"{url}\" is not allowed.")),
+                None,
+            ),
+            CoreError::SessionRequired => Self::new(
+                StatusCode::UNAUTHORIZED,
+                Some("session_inactive"),
+                Some("No active session was found in this request.".into()),
+                Some("request does not have a valid authentication session".into()),
+            ),
+            CoreError::LogoutTokenMismatch => Self::new(
+                StatusCode::FORBIDDEN,
+                None,
+                Some("Unable to log out because the logout token in the URL query does not match the session cookie.".into()),
+                None,
+            ),
             CoreError::LogoutTokenUnknown => Self::new(
                 StatusCode::FORBIDDEN,
                 None,
@@ -217,6 +248,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
+            ApiError::Redirect(location, status) => {
+                crate::browser::respond::redirect(status, &location)
+            }
             ApiError::Flow(flow) => match *flow {
                 FlowBody::Login(f) => json::response(StatusCode::BAD_REQUEST, &f),
                 FlowBody::Registration(f) => json::response(StatusCode::BAD_REQUEST, &f),

@@ -16,12 +16,18 @@ use std::net::SocketAddr;
 /// the first session cookie that opens, then `Authorization: Bearer`. Once a source yields a token
 /// there is no fallback, even if the token turns out to be invalid.
 #[derive(Debug, Default)]
-pub struct RequestToken(pub Option<SessionToken>);
+pub struct RequestToken {
+    /// The token found, if any.
+    pub token: Option<SessionToken>,
+    /// The first session cookie that opened, whatever source the token came from (whoami re-issues
+    /// it when the session's expiry moved past the cookie's).
+    pub cookie: Option<sesame_core::cookie::CookieRecord>,
+}
 
 impl RequestToken {
     /// The token, if any.
     pub fn get(&self) -> Option<&SessionToken> {
-        self.0.as_ref()
+        self.token.as_ref()
     }
 }
 
@@ -42,20 +48,20 @@ pub fn cookie_values<'a>(
 }
 
 /// Finds the token in `headers`.
-pub fn find_token(state: &AppState, headers: &HeaderMap) -> Option<SessionToken> {
-    if let Some(t) = headers
+pub fn find_token(state: &AppState, headers: &HeaderMap) -> RequestToken {
+    // A cookie that does not open is "no cookie" (DESIGN.md, differences 3 and 4).
+    let cookie = cookie_values(headers, &state.cookie_name).find_map(|v| state.cookies.open(v));
+    let header = headers
         .get("x-session-token")
         .and_then(|v| v.to_str().ok())
-        .and_then(SessionToken::from_client)
-    {
-        return Some(t);
-    }
-    // A cookie that does not open is "no cookie" (DESIGN.md, differences 3 and 4).
-    if let Some(record) =
-        cookie_values(headers, &state.cookie_name).find_map(|v| state.cookies.open(v))
-    {
-        return Some(record.token);
-    }
+        .and_then(SessionToken::from_client);
+    let token = header
+        .or_else(|| cookie.as_ref().map(|c| c.token.clone()))
+        .or_else(|| bearer(headers));
+    RequestToken { token, cookie }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<SessionToken> {
     let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let parts: Vec<&str> = auth.split(' ').collect();
     match parts.as_slice() {
@@ -66,6 +72,25 @@ pub fn find_token(state: &AppState, headers: &HeaderMap) -> Option<SessionToken>
     }
 }
 
+/// What the anti-CSRF check of a browser flow needs from the request.
+pub fn csrf_input(state: &AppState, headers: &HeaderMap) -> sesame_core::services::CsrfInput {
+    sesame_core::services::CsrfInput {
+        has_cookies: headers.contains_key(header::COOKIE),
+        cookie: csrf_cookie(state, headers),
+        header: headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
+}
+
+/// The well-formed anti-CSRF cookie of the request, if any.
+pub fn csrf_cookie(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    cookie_values(headers, &state.browser.csrf_cookie.name)
+        .find(|v| sesame_core::csrf::is_valid(v))
+        .map(str::to_owned)
+}
+
 impl FromRequestParts<AppState> for RequestToken {
     type Rejection = std::convert::Infallible;
 
@@ -74,7 +99,7 @@ impl FromRequestParts<AppState> for RequestToken {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(RequestToken(find_token(state, &parts.headers)))
+        Ok(find_token(state, &parts.headers))
     }
 }
 

@@ -5,6 +5,7 @@
 //! policy here; storage is reached only through sesame-core's traits.
 
 pub mod app;
+pub mod browser;
 pub mod config;
 pub mod error;
 pub mod extract;

@@ -34,6 +34,8 @@ pub struct Inner {
     pub public_base_url: String,
     /// Admin base URL, ending in `/`.
     pub admin_base_url: String,
+    /// Cookies, UI URLs and return URLs for browsers.
+    pub browser: crate::browser::BrowserSettings,
 }
 
 impl std::ops::Deref for AppState {
@@ -143,6 +145,7 @@ pub fn build(
         cookie_name: config.session.cookie.name.clone(),
         public_base_url: with_slash(public_base_url),
         admin_base_url: with_slash(admin_base_url),
+        browser: crate::browser::BrowserSettings::new(config, &with_slash(public_base_url)),
         deps,
     })))
 }

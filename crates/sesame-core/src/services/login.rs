@@ -1,6 +1,6 @@
 //! Login flows for native apps: init, fetch, and the password method.
 
-use super::{ClientInfo, Deps, Failure, active_session, issue_session};
+use super::{Deps, Failure, SubmitContext, active_session, issue_session};
 use crate::aal::{Aal, satisfies};
 use crate::error::CoreError;
 use crate::flow::{FlowBody, FlowKind, FlowRecord};
@@ -30,6 +30,23 @@ pub struct LoginInit {
     pub aal: Aal,
     /// `return_to=`.
     pub return_to: Option<String>,
+    /// Browser flows: the anti-CSRF cookie's token the flow is bound to.
+    pub csrf: Option<String>,
+}
+
+/// A completed login.
+#[derive(Debug)]
+pub struct LoginSuccess {
+    /// The body of an API flow's answer.
+    pub body: SuccessfulNativeLogin,
+    /// API or browser: browsers get a cookie instead of the token.
+    pub flow_type: FlowType,
+    /// The flow's `return_to`.
+    pub return_to: Option<String>,
+    /// The session token (for the cookie).
+    pub token: SessionToken,
+    /// The session's expiry (for the cookie).
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A password login submit, decoded.
@@ -134,11 +151,14 @@ impl LoginService {
                 flow.ui.messages.push(messages::login_refresh());
             }
         }
+        if let Some(masked) = init.csrf.as_deref().and_then(crate::csrf::mask) {
+            messages::set_value(&mut flow.ui.nodes, "csrf_token", Value::String(masked));
+        }
         self.0
             .store
             .save_flow(&FlowRecord {
                 body: FlowBody::Login(flow.clone()),
-                csrf_token: None,
+                csrf_token: init.csrf.clone(),
             })
             .await?;
         Ok(flow)
@@ -216,34 +236,49 @@ impl LoginService {
         }
     }
 
-    /// `GET /self-service/login/flows?id=`.
-    pub async fn get(&self, id: FlowId, now: DateTime<Utc>) -> Result<LoginFlow, CoreError> {
-        match self.0.store.flow(id).await?.map(|r| r.body) {
-            Some(FlowBody::Login(flow)) if flow.expires_at <= now => {
-                Err(CoreError::FlowExpiredOnFetch {
-                    kind: FlowKind::Login,
-                })
-            }
-            Some(FlowBody::Login(flow)) => Ok(flow),
-            _ => Err(CoreError::NotFound),
+    /// `GET /self-service/login/flows?id=`. A browser flow is shown only to the browser holding the
+    /// anti-CSRF cookie it was created for.
+    pub async fn get(
+        &self,
+        id: FlowId,
+        csrf_cookie: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<LoginFlow, CoreError> {
+        let record = self.0.store.flow(id).await?;
+        let Some(FlowRecord {
+            body: FlowBody::Login(flow),
+            csrf_token,
+        }) = record
+        else {
+            return Err(CoreError::NotFound);
+        };
+        if flow.expires_at <= now {
+            return Err(CoreError::FlowExpiredOnFetch {
+                kind: FlowKind::Login,
+            });
         }
+        super::check_flow_owner(flow.flow_type, csrf_token.as_deref(), csrf_cookie)?;
+        Ok(flow)
     }
 
-    /// `POST /self-service/login?flow=`. `browser_header` is the reason an API flow must refuse a
-    /// request that carries browser headers (`Cookie`, `Origin`).
+    /// `POST /self-service/login?flow=`.
     pub async fn submit(
         &self,
         id: FlowId,
         body: Result<Value, String>,
-        token: Option<&SessionToken>,
-        browser_header: Option<String>,
-        client: &ClientInfo,
+        ctx: &SubmitContext,
         now: DateTime<Utc>,
-    ) -> Result<SuccessfulNativeLogin, CoreError> {
-        let mut flow = match self.0.store.flow(id).await?.map(|r| r.body) {
-            Some(FlowBody::Login(flow)) => flow,
-            _ => return Err(CoreError::NotFound),
+    ) -> Result<LoginSuccess, CoreError> {
+        let record = self.0.store.flow(id).await?;
+        let Some(FlowRecord {
+            body: FlowBody::Login(mut flow),
+            csrf_token,
+        }) = record
+        else {
+            return Err(CoreError::NotFound);
         };
+        super::check_csrf(flow.flow_type, csrf_token.as_deref(), &body, &ctx.csrf)?;
+        let token = ctx.token.as_ref();
         if flow.expires_at <= now {
             let like_the_old = LoginInit {
                 flow_type: flow.flow_type,
@@ -251,6 +286,7 @@ impl LoginService {
                 refresh: flow.refresh,
                 aal: flow.requested_aal,
                 return_to: flow.return_to.clone(),
+                csrf: csrf_token.clone(),
             };
             // The replacement continues what the old flow asked for when the request still allows
             // it (a refresh or second factor needs the session); otherwise it is a plain login flow.
@@ -270,22 +306,23 @@ impl LoginService {
                 expired_at: flow.expires_at,
                 since: now - flow.expires_at,
                 replacement: replacement.id,
+                flow_type: flow.flow_type,
             });
         }
         messages::clear_messages(&mut flow.ui.nodes);
         flow.ui.messages.clear();
-        match self
-            .authenticate(&mut flow, body, token, browser_header, client, now)
-            .await
-        {
+        match self.authenticate(&mut flow, body, ctx, now).await {
             Ok(done) => Ok(done),
             Err(Failure::Flow) => {
                 flow.updated_at = now;
+                if let Some(masked) = csrf_token.as_deref().and_then(crate::csrf::mask) {
+                    messages::set_value(&mut flow.ui.nodes, "csrf_token", Value::String(masked));
+                }
                 self.0
                     .store
                     .save_flow(&FlowRecord {
                         body: FlowBody::Login(flow.clone()),
-                        csrf_token: None,
+                        csrf_token,
                     })
                     .await?;
                 Err(CoreError::FlowInvalid(Box::new(FlowBody::Login(flow))))
@@ -298,16 +335,19 @@ impl LoginService {
         &self,
         flow: &mut LoginFlow,
         body: Result<Value, String>,
-        token: Option<&SessionToken>,
-        browser_header: Option<String>,
-        client: &ClientInfo,
+        ctx: &SubmitContext,
         now: DateTime<Utc>,
-    ) -> Result<SuccessfulNativeLogin, Failure> {
+    ) -> Result<LoginSuccess, Failure> {
+        let (token, client) = (ctx.token.as_ref(), &ctx.client);
         let fail = |flow: &mut LoginFlow, msg| {
             flow.ui.messages.push(msg);
             Failure::Flow
         };
-        if let Some(reason) = browser_header.filter(|_| flow.flow_type == FlowType::Api) {
+        if let Some(reason) = ctx
+            .browser_header
+            .clone()
+            .filter(|_| flow.flow_type == FlowType::Api)
+        {
             return Err(fail(flow, messages::generic(&reason)));
         }
         let submission = match body.and_then(|v| LoginSubmission::from_value(&v)) {
@@ -412,10 +452,16 @@ impl LoginService {
             show_identity.then_some(&identity),
             &self.0.settings.public_base_url,
         );
-        Ok(SuccessfulNativeLogin {
-            session_token: Some(token.expose().to_owned()),
-            session: wire,
-            continue_with: None,
+        Ok(LoginSuccess {
+            body: SuccessfulNativeLogin {
+                session_token: Some(token.expose().to_owned()),
+                session: wire,
+                continue_with: None,
+            },
+            flow_type: flow.flow_type,
+            return_to: flow.return_to.clone(),
+            token,
+            expires_at: session.expires_at,
         })
     }
 

@@ -7,9 +7,11 @@ mod registration;
 mod sessions;
 
 pub use identities::{IdentityPage, IdentityService};
-pub use login::{LoginInit, LoginService, LoginSubmission};
+pub use login::{LoginInit, LoginService, LoginSubmission, LoginSuccess};
 pub use registration::{RegistrationService, RegistrationSubmission, RegistrationSuccess};
 pub use sessions::{SessionService, WhoamiAnswer};
+
+pub use crate::csrf::CsrfInput;
 
 use crate::aal::{Aal, RequiredAal};
 use crate::clock::Clock;
@@ -71,6 +73,19 @@ pub struct Deps {
     pub settings: CoreSettings,
 }
 
+/// What a flow submit brings besides its body.
+#[derive(Debug, Clone, Default)]
+pub struct SubmitContext {
+    /// The request's session token (header, cookie or bearer), if any.
+    pub token: Option<SessionToken>,
+    /// API flows: why the request looks like a browser's (`Cookie`, `Origin`), if it does.
+    pub browser_header: Option<String>,
+    /// Browser flows: what the CSRF check needs.
+    pub csrf: crate::csrf::CsrfInput,
+    /// The device.
+    pub client: ClientInfo,
+}
+
 /// Who is asking, as far as devices are concerned.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
@@ -103,7 +118,7 @@ pub(crate) fn issue_session(
     now: DateTime<Utc>,
 ) -> IssuedSession {
     let token = SessionToken::generate();
-    let logout_token = LogoutToken::generate();
+    let logout_token = LogoutToken::derive(&token);
     let mut session = Session {
         id: SessionId::new(),
         identity_id: identity.id,
@@ -179,5 +194,42 @@ impl From<crate::CoreError> for Failure {
 impl From<crate::store::StoreError> for Failure {
     fn from(e: crate::store::StoreError) -> Self {
         Failure::Core(e.into())
+    }
+}
+
+/// Refuses a browser flow submit that fails the anti-CSRF check (API flows have none).
+pub(crate) fn check_csrf(
+    flow_type: sesame_types::FlowType,
+    flow_token: Option<&str>,
+    body: &Result<serde_json::Value, String>,
+    input: &crate::csrf::CsrfInput,
+) -> Result<(), crate::CoreError> {
+    if flow_type != sesame_types::FlowType::Browser {
+        return Ok(());
+    }
+    let body_token = body
+        .as_ref()
+        .ok()
+        .and_then(|v| v.get("csrf_token"))
+        .and_then(serde_json::Value::as_str);
+    crate::csrf::check(input, body_token, flow_token).map_err(crate::CoreError::Csrf)
+}
+
+/// A browser flow may be read only with the anti-CSRF cookie it was created for.
+pub(crate) fn check_flow_owner(
+    flow_type: sesame_types::FlowType,
+    flow_token: Option<&str>,
+    cookie: Option<&str>,
+) -> Result<(), crate::CoreError> {
+    use subtle::ConstantTimeEq;
+    if flow_type != sesame_types::FlowType::Browser {
+        return Ok(());
+    }
+    match (flow_token, cookie) {
+        (Some(f), Some(c)) if bool::from(f.as_bytes().ct_eq(c.as_bytes())) => Ok(()),
+        (_, None) => Err(crate::CoreError::Csrf(
+            crate::csrf::Rejection::CookieMissing,
+        )),
+        _ => Err(crate::CoreError::Csrf(crate::csrf::Rejection::Mismatch)),
     }
 }

@@ -1,6 +1,6 @@
 //! Registration flows for native apps: init, fetch, and the password method.
 
-use super::{ClientInfo, Deps, Failure, active_session, issue_session};
+use super::{Deps, Failure, SubmitContext, active_session, issue_session};
 use crate::aal::{Aal, available_aal};
 use crate::error::CoreError;
 use crate::flow::{FlowBody, FlowKind, FlowRecord};
@@ -73,6 +73,10 @@ pub struct RegistrationSuccess {
     pub session: crate::session::Session,
     /// The token, with the `session` hook.
     pub token: Option<SessionToken>,
+    /// API or browser.
+    pub flow_type: FlowType,
+    /// The flow's `return_to`.
+    pub return_to: Option<String>,
 }
 
 /// Registration flows.
@@ -92,13 +96,14 @@ impl RegistrationService {
         request_url: String,
         return_to: Option<String>,
         token: Option<&SessionToken>,
+        csrf: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<RegistrationFlow, CoreError> {
         if active_session(&self.0, token, now).await?.is_some() {
             return Err(CoreError::SessionAlreadyAvailable { registration: true });
         }
         let id = FlowId::new();
-        let flow = RegistrationFlow {
+        let mut flow = RegistrationFlow {
             id: id.0,
             flow_type,
             expires_at: now + self.0.settings.registration_lifespan,
@@ -118,11 +123,14 @@ impl RegistrationService {
             organization_id: None,
             state: "choose_method".into(),
         };
+        if let Some(masked) = csrf.as_deref().and_then(crate::csrf::mask) {
+            messages::set_value(&mut flow.ui.nodes, "csrf_token", Value::String(masked));
+        }
         self.0
             .store
             .save_flow(&FlowRecord {
                 body: FlowBody::Registration(flow.clone()),
-                csrf_token: None,
+                csrf_token: csrf,
             })
             .await?;
         Ok(flow)
@@ -189,17 +197,29 @@ impl RegistrationService {
         nodes
     }
 
-    /// `GET /self-service/registration/flows?id=`.
-    pub async fn get(&self, id: FlowId, now: DateTime<Utc>) -> Result<RegistrationFlow, CoreError> {
-        match self.0.store.flow(id).await?.map(|r| r.body) {
-            Some(FlowBody::Registration(flow)) if flow.expires_at <= now => {
-                Err(CoreError::FlowExpiredOnFetch {
-                    kind: FlowKind::Registration,
-                })
-            }
-            Some(FlowBody::Registration(flow)) => Ok(flow),
-            _ => Err(CoreError::NotFound),
+    /// `GET /self-service/registration/flows?id=`. A browser flow is shown only to the browser holding
+    /// the anti-CSRF cookie it was created for.
+    pub async fn get(
+        &self,
+        id: FlowId,
+        csrf_cookie: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<RegistrationFlow, CoreError> {
+        let record = self.0.store.flow(id).await?;
+        let Some(FlowRecord {
+            body: FlowBody::Registration(flow),
+            csrf_token,
+        }) = record
+        else {
+            return Err(CoreError::NotFound);
+        };
+        if flow.expires_at <= now {
+            return Err(CoreError::FlowExpiredOnFetch {
+                kind: FlowKind::Registration,
+            });
         }
+        super::check_flow_owner(flow.flow_type, csrf_token.as_deref(), csrf_cookie)?;
+        Ok(flow)
     }
 
     /// `POST /self-service/registration?flow=`.
@@ -207,18 +227,24 @@ impl RegistrationService {
         &self,
         id: FlowId,
         body: Result<Value, String>,
-        token: Option<&SessionToken>,
-        browser_header: Option<String>,
-        client: &ClientInfo,
+        ctx: &SubmitContext,
         now: DateTime<Utc>,
     ) -> Result<RegistrationSuccess, CoreError> {
-        if active_session(&self.0, token, now).await?.is_some() {
+        if active_session(&self.0, ctx.token.as_ref(), now)
+            .await?
+            .is_some()
+        {
             return Err(CoreError::SessionAlreadyAvailable { registration: true });
         }
-        let mut flow = match self.0.store.flow(id).await?.map(|r| r.body) {
-            Some(FlowBody::Registration(flow)) => flow,
-            _ => return Err(CoreError::NotFound),
+        let record = self.0.store.flow(id).await?;
+        let Some(FlowRecord {
+            body: FlowBody::Registration(mut flow),
+            csrf_token,
+        }) = record
+        else {
+            return Err(CoreError::NotFound);
         };
+        super::check_csrf(flow.flow_type, csrf_token.as_deref(), &body, &ctx.csrf)?;
         if flow.expires_at <= now {
             let replacement = self
                 .init(
@@ -226,6 +252,7 @@ impl RegistrationService {
                     flow.request_url.clone(),
                     flow.return_to.clone(),
                     None,
+                    csrf_token.clone(),
                     now,
                 )
                 .await?;
@@ -233,21 +260,22 @@ impl RegistrationService {
                 expired_at: flow.expires_at,
                 since: now - flow.expires_at,
                 replacement: replacement.id,
+                flow_type: flow.flow_type,
             });
         }
         messages::clear_messages(&mut flow.ui.nodes);
         flow.ui.messages.clear();
-        match self
-            .register(&mut flow, body, browser_header, client, now)
-            .await
-        {
+        match self.register(&mut flow, body, ctx, now).await {
             Ok(done) => Ok(done),
             Err(Failure::Flow) => {
+                if let Some(masked) = csrf_token.as_deref().and_then(crate::csrf::mask) {
+                    messages::set_value(&mut flow.ui.nodes, "csrf_token", Value::String(masked));
+                }
                 self.0
                     .store
                     .save_flow(&FlowRecord {
                         body: FlowBody::Registration(flow.clone()),
-                        csrf_token: None,
+                        csrf_token,
                     })
                     .await?;
                 Err(CoreError::FlowInvalid(Box::new(FlowBody::Registration(
@@ -258,20 +286,23 @@ impl RegistrationService {
         }
     }
 
-    /// `Failure::Flow` means "rendered into the flow".
     async fn register(
         &self,
         flow: &mut RegistrationFlow,
         body: Result<Value, String>,
-        browser_header: Option<String>,
-        client: &ClientInfo,
+        ctx: &SubmitContext,
         now: DateTime<Utc>,
     ) -> Result<RegistrationSuccess, Failure> {
+        let client = &ctx.client;
         let fail = |flow: &mut RegistrationFlow, msg| {
             flow.ui.messages.push(msg);
             Failure::Flow
         };
-        if let Some(reason) = browser_header.filter(|_| flow.flow_type == FlowType::Api) {
+        if let Some(reason) = ctx
+            .browser_header
+            .clone()
+            .filter(|_| flow.flow_type == FlowType::Api)
+        {
             return Err(fail(flow, messages::generic(&reason)));
         }
         let submission = match body.and_then(|v| RegistrationSubmission::from_value(&v)) {
@@ -384,6 +415,8 @@ impl RegistrationService {
             identity,
             session: issued.session,
             token,
+            flow_type: flow.flow_type,
+            return_to: flow.return_to.clone(),
         })
     }
 

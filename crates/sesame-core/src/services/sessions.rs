@@ -5,7 +5,7 @@ use crate::aal::satisfies;
 use crate::error::CoreError;
 use crate::identity::Identity;
 use crate::session::Session;
-use crate::token::{SessionToken, TokenDigest};
+use crate::token::{LogoutToken, SessionToken, TokenDigest};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -62,6 +62,45 @@ impl SessionService {
         } else {
             Err(CoreError::LogoutTokenUnknown)
         }
+    }
+
+    /// `GET /self-service/logout/browser`: the logout token of the request's session.
+    pub async fn logout_token(
+        &self,
+        token: Option<&SessionToken>,
+        now: DateTime<Utc>,
+    ) -> Result<LogoutToken, CoreError> {
+        match (token, active_session(&self.0, token, now).await?) {
+            (Some(token), Some(_)) => Ok(LogoutToken::derive(token)),
+            _ => Err(CoreError::SessionRequired),
+        }
+    }
+
+    /// `GET /self-service/logout?token=`: ends the request's session if `logout_token` is its own.
+    pub async fn logout_browser(
+        &self,
+        token: Option<&SessionToken>,
+        logout_token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), CoreError> {
+        use subtle::ConstantTimeEq;
+        let (Some(token), Some((session, _))) = (token, active_session(&self.0, token, now).await?)
+        else {
+            return Err(CoreError::SessionRequired);
+        };
+        let given = TokenDigest::of(logout_token);
+        if !bool::from(
+            given
+                .as_bytes()
+                .ct_eq(session.logout_token_digest.as_bytes()),
+        ) {
+            return Err(CoreError::LogoutTokenMismatch);
+        }
+        self.0
+            .store
+            .revoke_session_by_token(&token.digest(), now)
+            .await?;
+        Ok(())
     }
 
     /// The wire view of whoami's answer.

@@ -37,6 +37,8 @@ pub struct Config {
     pub hashers: Hashers,
     /// `log`.
     pub log: Log,
+    /// `cookies`.
+    pub cookies: Cookies,
     /// `version` (Kratos writes its config version here); accepted and ignored.
     #[serde(skip_serializing)]
     pub version: Option<String>,
@@ -54,6 +56,7 @@ impl Default for Config {
             selfservice: SelfService::default(),
             hashers: Hashers::default(),
             log: Log::default(),
+            cookies: Cookies::default(),
             version: None,
         }
     }
@@ -136,14 +139,65 @@ impl Default for SessionConfig {
 pub struct SessionCookie {
     /// `session.cookie.name`: default `ory_kratos_session`.
     pub name: String,
+    /// `session.cookie.domain`: default `cookies.domain` (none: host-only).
+    pub domain: Option<String>,
+    /// `session.cookie.path`: default `cookies.path`.
+    pub path: Option<String>,
+    /// `session.cookie.same_site`: default `cookies.same_site`.
+    pub same_site: Option<SameSite>,
+    /// `session.cookie.secure`: default `cookies.secure`.
+    pub secure: Option<bool>,
+    /// `session.cookie.persistent`: default true (`Max-Age` until the session expires).
+    pub persistent: bool,
 }
 
 impl Default for SessionCookie {
     fn default() -> Self {
         Self {
             name: "ory_kratos_session".into(),
+            domain: None,
+            path: None,
+            same_site: None,
+            secure: None,
+            persistent: true,
         }
     }
+}
+
+/// `cookies`: defaults for the session and anti-CSRF cookies.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Cookies {
+    /// `cookies.domain`: default none (host-only cookies).
+    pub domain: Option<String>,
+    /// `cookies.path`: default `/`.
+    pub path: String,
+    /// `cookies.same_site`: `Lax` (default), `Strict` or `None`.
+    pub same_site: SameSite,
+    /// `cookies.secure`: default true unless `--dev`.
+    pub secure: Option<bool>,
+}
+
+impl Default for Cookies {
+    fn default() -> Self {
+        Self {
+            domain: None,
+            path: "/".into(),
+            same_site: SameSite::Lax,
+            secure: None,
+        }
+    }
+}
+
+/// A cookie's `SameSite` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SameSite {
+    /// Sent on top-level navigations from other sites.
+    Lax,
+    /// Never sent from other sites.
+    Strict,
+    /// Always sent (requires `Secure`).
+    None,
 }
 
 /// `session.whoami`.
@@ -205,6 +259,9 @@ impl SchemaConfig {
 pub struct SelfService {
     /// `selfservice.default_browser_return_url`: default `http://127.0.0.1:4455/`.
     pub default_browser_return_url: String,
+    /// `selfservice.allowed_return_urls`: where `return_to` may point; default none (`return_to`
+    /// is then ignored, except for URLs under the public base URL).
+    pub allowed_return_urls: Vec<String>,
     /// `selfservice.methods`.
     pub methods: Methods,
     /// `selfservice.flows`.
@@ -215,6 +272,7 @@ impl Default for SelfService {
     fn default() -> Self {
         Self {
             default_browser_return_url: "http://127.0.0.1:4455/".into(),
+            allowed_return_urls: Vec::new(),
             methods: Methods::default(),
             flows: Flows::default(),
         }
@@ -278,6 +336,34 @@ pub struct Flows {
     pub login: FlowConfig,
     /// `selfservice.flows.registration`.
     pub registration: RegistrationFlowConfig,
+    /// `selfservice.flows.logout`.
+    pub logout: LogoutFlowConfig,
+    /// `selfservice.flows.error`.
+    pub error: ErrorFlowConfig,
+}
+
+/// `selfservice.flows.logout`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct LogoutFlowConfig {
+    /// `selfservice.flows.logout.after`.
+    pub after: ReturnUrl,
+}
+
+/// A `default_browser_return_url` holder.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ReturnUrl {
+    /// `default_browser_return_url`: default `selfservice.default_browser_return_url`.
+    pub default_browser_return_url: Option<String>,
+}
+
+/// `selfservice.flows.error`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ErrorFlowConfig {
+    /// `ui_url`: where browsers see errors; default the built-in page `<public>/ui/error`.
+    pub ui_url: Option<String>,
 }
 
 /// A flow's settings.

@@ -1,25 +1,29 @@
-//! Native (API) login flows: init, fetch, submit.
+//! Login flows: API (native apps) and browser (HTML forms and single-page apps).
 
 use super::core_err;
+use crate::browser::{is_json_request, respond};
 use crate::error::ApiError;
 use crate::extract::{
-    Client, RequestToken, SubmitBody, browser_header_reason, query_param, request_url,
+    Client, RequestToken, SubmitBody, browser_header_reason, csrf_cookie, csrf_input, query_param,
+    request_url,
 };
 use crate::json::Json;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use sesame_core::FlowId;
 use sesame_core::aal::Aal;
-use sesame_core::services::LoginInit;
-use sesame_types::{FlowType, LoginFlow, SuccessfulNativeLogin};
+use sesame_core::services::{LoginInit, SubmitContext};
+use sesame_core::{CoreError, FlowId};
+use sesame_types::{ContinueWith, FlowType, LoginFlow};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/self-service/login/api", get(init_api))
+        .route("/self-service/login/browser", get(init_browser))
         .route("/self-service/login/flows", get(get_flow))
         .route("/self-service/login", axum::routing::post(submit))
 }
@@ -43,19 +47,41 @@ pub fn flow_id(uri: &Uri, name: &str) -> Result<FlowId, ApiError> {
         .ok_or_else(|| ApiError::bad_request("The flow query parameter is missing or malformed."))
 }
 
+/// `return_to`, checked against `selfservice.allowed_return_urls`.
+pub fn return_to(state: &AppState, uri: &Uri) -> Result<Option<String>, ApiError> {
+    state
+        .browser
+        .return_to(query_param(uri, "return_to").as_deref())
+        .map_err(|url| core_err(state)(CoreError::ReturnToForbidden(url)))
+}
+
+fn init(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    flow_type: FlowType,
+    csrf: Option<String>,
+) -> Result<LoginInit, ApiError> {
+    Ok(LoginInit {
+        flow_type,
+        request_url: request_url(state, headers, uri),
+        refresh: query_param(uri, "refresh").as_deref() == Some("true"),
+        aal: parse_aal(uri)?,
+        return_to: match flow_type {
+            FlowType::Api => query_param(uri, "return_to").filter(|s| !s.is_empty()),
+            FlowType::Browser => return_to(state, uri)?,
+        },
+        csrf,
+    })
+}
+
 async fn init_api(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
     token: RequestToken,
 ) -> Result<Json<LoginFlow>, ApiError> {
-    let init = LoginInit {
-        flow_type: FlowType::Api,
-        request_url: request_url(&state, &headers, &uri),
-        refresh: query_param(&uri, "refresh").as_deref() == Some("true"),
-        aal: parse_aal(&uri)?,
-        return_to: query_param(&uri, "return_to").filter(|s| !s.is_empty()),
-    };
+    let init = init(&state, &headers, &uri, FlowType::Api, None)?;
     let flow = state
         .login
         .init(init, token.get(), state.now())
@@ -64,11 +90,50 @@ async fn init_api(
     Ok(Json(flow))
 }
 
-async fn get_flow(State(state): State<AppState>, uri: Uri) -> Result<Json<LoginFlow>, ApiError> {
+/// Creates a browser flow bound to the anti-CSRF cookie (set if missing): the flow as JSON for
+/// single-page apps, else a 303 to the login UI.
+async fn init_browser(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    token: RequestToken,
+) -> Result<Response, ApiError> {
+    let now = state.now();
+    let json = is_json_request(&headers);
+    let (csrf, set_csrf) = match csrf_cookie(&state, &headers) {
+        Some(existing) => (existing, None),
+        None => respond::new_csrf_cookie(&state, now),
+    };
+    let init = init(&state, &headers, &uri, FlowType::Browser, Some(csrf))?;
+    let return_to = init.return_to.clone();
+    let mut res = match state.login.init(init, token.get(), now).await {
+        Ok(flow) if json => Json(flow).into_response(),
+        Ok(flow) => respond::redirect(
+            StatusCode::SEE_OTHER,
+            &respond::flow_url(&state.browser.login_ui, flow.id),
+        ),
+        Err(CoreError::SessionAlreadyAvailable { .. }) if !json => respond::redirect(
+            StatusCode::SEE_OTHER,
+            return_to
+                .as_deref()
+                .unwrap_or(&state.browser.default_return),
+        ),
+        Err(e) => return Err(core_err(&state)(e)),
+    };
+    respond::set_cookie(&mut res, set_csrf);
+    Ok(res)
+}
+
+async fn get_flow(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Json<LoginFlow>, ApiError> {
     let id = flow_id(&uri, "id")?;
+    let cookie = csrf_cookie(&state, &headers);
     let flow = state
         .login
-        .get(id, state.now())
+        .get(id, cookie.as_deref(), state.now())
         .await
         .map_err(core_err(&state))?;
     Ok(Json(flow))
@@ -81,19 +146,50 @@ async fn submit(
     token: RequestToken,
     Client(client): Client,
     SubmitBody(body): SubmitBody,
-) -> Result<Json<SuccessfulNativeLogin>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = flow_id(&uri, "flow")?;
-    let done = state
-        .login
-        .submit(
-            id,
-            body,
-            token.get(),
-            browser_header_reason(&headers),
-            &client,
-            state.now(),
-        )
-        .await
-        .map_err(core_err(&state))?;
-    Ok(Json(done))
+    let now = state.now();
+    let json = is_json_request(&headers);
+    let ctx = SubmitContext {
+        token: token.token,
+        browser_header: browser_header_reason(&headers),
+        csrf: csrf_input(&state, &headers),
+        client,
+    };
+    let done = match state.login.submit(id, body, &ctx, now).await {
+        Ok(done) => done,
+        Err(e) => {
+            return Err(super::browser_flow_error(
+                &state,
+                e,
+                json,
+                &state.browser.login_ui,
+                StatusCode::SEE_OTHER,
+            ));
+        }
+    };
+    if done.flow_type == FlowType::Api {
+        return Ok(Json(done.body).into_response());
+    }
+    let destination = done
+        .return_to
+        .clone()
+        .unwrap_or_else(|| state.browser.default_return.clone());
+    let mut res = if json {
+        let mut body = done.body;
+        body.session_token = None;
+        body.continue_with = Some(vec![ContinueWith::RedirectBrowserTo {
+            redirect_browser_to: destination,
+        }]);
+        Json(body).into_response()
+    } else {
+        respond::redirect(StatusCode::SEE_OTHER, &destination)
+    };
+    respond::set_cookie(
+        &mut res,
+        respond::session_cookie(&state, &done.token, done.expires_at, now),
+    );
+    // A new session gets a new anti-CSRF token (spec §4.4).
+    respond::set_cookie(&mut res, respond::new_csrf_cookie(&state, now).1);
+    Ok(res)
 }

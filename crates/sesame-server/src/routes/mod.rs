@@ -65,3 +65,32 @@ pub fn admin(state: AppState) -> Router {
 pub fn core_err(state: &AppState) -> impl Fn(sesame_core::CoreError) -> ApiError + '_ {
     move |e| ApiError::from_core(e, &state.public_base_url)
 }
+
+/// The answer to a failed flow submit. API flows and JSON requests get the error (or the flow with
+/// its messages) as JSON; HTML form posts of browser flows are sent back to the UI (`status`: 303
+/// for login, 302 for registration, as in Kratos) to show the flow's messages.
+pub fn browser_flow_error(
+    state: &AppState,
+    e: sesame_core::CoreError,
+    json: bool,
+    ui: &str,
+    status: axum::http::StatusCode,
+) -> ApiError {
+    use crate::browser::respond;
+    use sesame_core::CoreError;
+    use sesame_types::FlowType;
+    if json {
+        return core_err(state)(e);
+    }
+    match e {
+        CoreError::FlowInvalid(flow) if flow.flow_type() == FlowType::Browser => {
+            ApiError::Redirect(respond::flow_url(ui, flow.id()), status)
+        }
+        CoreError::FlowExpired {
+            replacement,
+            flow_type: FlowType::Browser,
+            ..
+        } => ApiError::Redirect(respond::flow_url(ui, replacement), status),
+        other => core_err(state)(other),
+    }
+}

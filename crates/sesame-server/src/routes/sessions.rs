@@ -1,6 +1,7 @@
 //! `/sessions/whoami` (the SDKs' `toSession`): the hot path. Thin by design; see DESIGN.md.
 
 use super::core_err;
+use crate::browser::respond;
 use crate::error::ApiError;
 use crate::extract::{RequestToken, query_param};
 use crate::json::Json;
@@ -35,10 +36,19 @@ async fn whoami(
         .await
         .map_err(core_err(&state))?;
     let identity_id = HeaderValue::from_str(&answer.identity.id.to_string());
+    // §1.5: a session cookie whose recorded expiry is behind the session's (after an extension) is
+    // re-issued for the session that was found.
+    let refresh = match (&token.cookie, &token.token) {
+        (Some(cookie), Some(t)) if cookie.expires_at < answer.session.expires_at => {
+            respond::session_cookie(&state, t, answer.session.expires_at, now)
+        }
+        _ => None,
+    };
     let mut res = Json(state.sessions.into_wire(answer, now)).into_response();
     if let Ok(id) = identity_id {
         res.headers_mut()
             .insert("x-kratos-authenticated-identity-id", id);
     }
+    respond::set_cookie(&mut res, refresh);
     Ok(res)
 }

@@ -1,0 +1,350 @@
+//! What browsers need beyond JSON: cookies (session and anti-CSRF, with Kratos's attributes),
+//! content negotiation (§5.2), `return_to` checks (§5.7) and the UI URLs flows redirect to.
+
+use crate::config::{Config, SameSite};
+use axum::http::{HeaderMap, HeaderValue, header};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+/// Attributes of one cookie.
+#[derive(Debug, Clone)]
+pub struct CookieSpec {
+    /// Name.
+    pub name: String,
+    /// `Domain`, or host-only.
+    pub domain: Option<String>,
+    /// `Path`.
+    pub path: String,
+    /// `SameSite`.
+    pub same_site: SameSite,
+    /// `Secure`.
+    pub secure: bool,
+}
+
+impl CookieSpec {
+    /// A `Set-Cookie` value in Go's attribute order: Path; Domain; Expires; Max-Age; HttpOnly; Secure;
+    /// SameSite. `max_age` of `None` makes a browser-session cookie; `Some(0)` deletes it.
+    pub fn set(
+        &self,
+        value: &str,
+        max_age: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Option<HeaderValue> {
+        let mut c = format!("{}={}; Path={}", self.name, value, self.path);
+        if let Some(domain) = &self.domain {
+            c.push_str("; Domain=");
+            c.push_str(domain);
+        }
+        match max_age {
+            Some(secs) if secs <= 0 => {
+                c.push_str("; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0")
+            }
+            Some(secs) => {
+                let expires = now + chrono::Duration::seconds(secs);
+                c.push_str(&format!(
+                    "; Expires={}; Max-Age={secs}",
+                    expires.format("%a, %d %b %Y %H:%M:%S GMT")
+                ));
+            }
+            None => {}
+        }
+        c.push_str("; HttpOnly");
+        if self.secure {
+            c.push_str("; Secure");
+        }
+        c.push_str(match self.same_site {
+            SameSite::Lax => "; SameSite=Lax",
+            SameSite::Strict => "; SameSite=Strict",
+            SameSite::None => "; SameSite=None",
+        });
+        HeaderValue::from_str(&c).ok()
+    }
+}
+
+/// Browser-facing settings, resolved from the configuration once.
+#[derive(Debug, Clone)]
+pub struct BrowserSettings {
+    /// The session cookie.
+    pub session_cookie: CookieSpec,
+    /// Whether the session cookie outlives the browser session.
+    pub persistent: bool,
+    /// The anti-CSRF cookie (`csrf_token_<sha256(public base)>`).
+    pub csrf_cookie: CookieSpec,
+    /// Login UI.
+    pub login_ui: String,
+    /// Registration UI.
+    pub registration_ui: String,
+    /// Error UI.
+    pub error_ui: String,
+    /// `selfservice.default_browser_return_url`.
+    pub default_return: String,
+    /// After logout.
+    pub logout_return: String,
+    /// `selfservice.allowed_return_urls`, parsed.
+    pub allowed_return_urls: Vec<url::Url>,
+    /// The public base URL, parsed.
+    pub public_base: Option<url::Url>,
+}
+
+/// One year, the anti-CSRF cookie's lifetime.
+pub const CSRF_MAX_AGE: i64 = 365 * 24 * 3600;
+
+impl BrowserSettings {
+    /// Resolves cookie attributes and URLs (`public_base` ends in `/`).
+    pub fn new(config: &Config, public_base: &str) -> Self {
+        let cookies = &config.cookies;
+        let secure = cookies.secure.unwrap_or(!config.dev);
+        let sc = &config.session.cookie;
+        let session_secure = sc.secure.unwrap_or(secure);
+        let csrf_name = format!("csrf_token_{:x}", Sha256::digest(public_base.as_bytes()));
+        let ui = |configured: &Option<String>, page: &str| {
+            configured
+                .clone()
+                .unwrap_or_else(|| format!("{public_base}ui/{page}"))
+        };
+        let flows = &config.selfservice.flows;
+        let default_return = config.selfservice.default_browser_return_url.clone();
+        Self {
+            session_cookie: CookieSpec {
+                name: sc.name.clone(),
+                domain: sc.domain.clone().or_else(|| cookies.domain.clone()),
+                path: sc.path.clone().unwrap_or_else(|| cookies.path.clone()),
+                same_site: sc.same_site.unwrap_or(cookies.same_site),
+                secure: session_secure,
+            },
+            persistent: sc.persistent,
+            csrf_cookie: CookieSpec {
+                name: csrf_name,
+                domain: cookies.domain.clone(),
+                path: cookies.path.clone(),
+                // Browsers refuse `SameSite=None` without `Secure`; Kratos falls back to Lax there.
+                same_site: if secure {
+                    cookies.same_site
+                } else {
+                    SameSite::Lax
+                },
+                secure,
+            },
+            login_ui: ui(&flows.login.ui_url, "login"),
+            registration_ui: ui(&flows.registration.ui_url, "registration"),
+            error_ui: ui(&flows.error.ui_url, "error"),
+            logout_return: flows
+                .logout
+                .after
+                .default_browser_return_url
+                .clone()
+                .unwrap_or_else(|| default_return.clone()),
+            default_return,
+            allowed_return_urls: config
+                .selfservice
+                .allowed_return_urls
+                .iter()
+                .filter_map(|u| url::Url::parse(u).ok())
+                .collect(),
+            public_base: url::Url::parse(public_base).ok(),
+        }
+    }
+
+    /// Checks `return_to` (§5.7): relative URLs resolve against the default return URL; URLs under
+    /// the public base URL are always allowed; others must match an allowed entry by scheme, host
+    /// (`*.example.com` wildcards allowed) and path prefix. With no allowed entries, `return_to` is
+    /// ignored. `Err` carries the rejected URL.
+    pub fn return_to(&self, requested: Option<&str>) -> Result<Option<String>, String> {
+        let Some(requested) = requested.filter(|r| !r.is_empty()) else {
+            return Ok(None);
+        };
+        let base = url::Url::parse(&self.default_return).ok();
+        let parsed = match (url::Url::parse(requested), &base) {
+            (Ok(u), _) => u,
+            (Err(_), Some(b)) => b.join(requested).map_err(|_| requested.to_owned())?,
+            (Err(_), None) => return Err(requested.to_owned()),
+        };
+        let under = |allowed: &url::Url| {
+            let host_ok = match (allowed.host_str(), parsed.host_str()) {
+                (Some(a), Some(p)) => match a.strip_prefix("*.") {
+                    Some(domain) => p.len() > domain.len() && p.ends_with(&format!(".{domain}")),
+                    None => a.eq_ignore_ascii_case(p),
+                },
+                _ => false,
+            };
+            allowed.scheme().eq_ignore_ascii_case(parsed.scheme())
+                && host_ok
+                && allowed.port_or_known_default() == parsed.port_or_known_default()
+                && parsed
+                    .path()
+                    .starts_with(allowed.path().trim_end_matches('/'))
+        };
+        if self.public_base.as_ref().is_some_and(under) {
+            return Ok(Some(parsed.to_string()));
+        }
+        if self.allowed_return_urls.is_empty() {
+            return Ok(None);
+        }
+        if self.allowed_return_urls.iter().any(under) {
+            Ok(Some(parsed.to_string()))
+        } else {
+            Err(requested.to_owned())
+        }
+    }
+}
+
+/// §5.2: a JSON request prefers `application/json` over HTML, or sends `Content-Type: application/json`.
+pub fn is_json_request(headers: &HeaderMap) -> bool {
+    let content_type_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        });
+    content_type_json
+        || prefers_json(
+            headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(""),
+        )
+}
+
+/// Whether an `Accept` header ranks `application/json` above `text/html`, `text/*` and `*/*`.
+fn prefers_json(accept: &str) -> bool {
+    let mut best_json = -1.0f32;
+    let mut best_html = -1.0f32;
+    for part in accept.split(',') {
+        let mut pieces = part.split(';');
+        let media = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = pieces
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        match media.as_str() {
+            "application/json" => best_json = best_json.max(q),
+            "text/html" | "text/*" | "*/*" => best_html = best_html.max(q),
+            _ => {}
+        }
+    }
+    best_json > 0.0 && best_json > best_html
+}
+
+/// Whether the request was made by `fetch`/XHR (for the CSRF hint).
+pub fn is_ajax(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-mode")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|m| m == "cors" || m == "same-origin")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_headers_negotiate_like_kratos() {
+        assert!(prefers_json("application/json"));
+        assert!(!prefers_json(""));
+        assert!(!prefers_json("*/*"));
+        assert!(!prefers_json(
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        ));
+        assert!(prefers_json("application/json, text/plain, */*;q=0.5"));
+    }
+
+    #[test]
+    fn return_to_follows_the_allow_list() {
+        let mut config = Config::default();
+        config.selfservice.allowed_return_urls = vec![
+            "https://app.example.com/welcome".into(),
+            "https://*.example.org/".into(),
+        ];
+        let s = BrowserSettings::new(&config, "http://127.0.0.1:4433/");
+        assert_eq!(
+            s.return_to(Some("https://app.example.com/welcome/x"))
+                .unwrap()
+                .as_deref(),
+            Some("https://app.example.com/welcome/x")
+        );
+        assert!(s.return_to(Some("https://app.example.com/other")).is_err());
+        assert!(s.return_to(Some("https://evil.com/")).is_err());
+        assert!(
+            s.return_to(Some("https://a.example.org/x"))
+                .unwrap()
+                .is_some()
+        );
+        assert!(s.return_to(Some("https://example.org.evil.com/")).is_err());
+        assert!(
+            s.return_to(Some("http://127.0.0.1:4433/ui/welcome"))
+                .unwrap()
+                .is_some()
+        );
+        let open = BrowserSettings::new(&Config::default(), "http://127.0.0.1:4433/");
+        assert_eq!(
+            open.return_to(Some("https://anywhere.example/")).unwrap(),
+            None
+        );
+    }
+}
+
+/// Responses browsers get: redirects and cookies.
+pub mod respond {
+    use crate::state::AppState;
+    use axum::http::{HeaderValue, StatusCode, header};
+    use axum::response::{IntoResponse, Response};
+    use chrono::{DateTime, Utc};
+    use sesame_core::SessionToken;
+    use sesame_core::cookie::CookieRecord;
+
+    /// A redirect with `status` (303 or 302) to `location`.
+    pub fn redirect(status: StatusCode, location: &str) -> Response {
+        match HeaderValue::from_str(location) {
+            Ok(v) => (status, [(header::LOCATION, v)]).into_response(),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        }
+    }
+
+    /// `<ui>?flow=<id>`.
+    pub fn flow_url(ui: &str, id: impl std::fmt::Display) -> String {
+        let sep = if ui.contains('?') { '&' } else { '?' };
+        format!("{ui}{sep}flow={id}")
+    }
+
+    /// Appends a `Set-Cookie`.
+    pub fn set_cookie(res: &mut Response, cookie: Option<HeaderValue>) {
+        if let Some(c) = cookie {
+            res.headers_mut().append(header::SET_COOKIE, c);
+        }
+    }
+
+    /// The session cookie for `token`, sealed with its expiry.
+    pub fn session_cookie(
+        state: &AppState,
+        token: &SessionToken,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<HeaderValue> {
+        let value = state.cookies.seal(&CookieRecord {
+            token: token.clone(),
+            expires_at,
+        })?;
+        let max_age = state
+            .browser
+            .persistent
+            .then(|| (expires_at - now).num_seconds().max(1));
+        state.browser.session_cookie.set(&value, max_age, now)
+    }
+
+    /// Deletes the session cookie.
+    pub fn clear_session_cookie(state: &AppState, now: DateTime<Utc>) -> Option<HeaderValue> {
+        state.browser.session_cookie.set("", Some(0), now)
+    }
+
+    /// A new anti-CSRF cookie value and its `Set-Cookie`.
+    pub fn new_csrf_cookie(state: &AppState, now: DateTime<Utc>) -> (String, Option<HeaderValue>) {
+        let token = sesame_core::csrf::generate();
+        let header = state
+            .browser
+            .csrf_cookie
+            .set(&token, Some(super::CSRF_MAX_AGE), now);
+        (token, header)
+    }
+}
