@@ -57,6 +57,10 @@ pub enum CoreError {
     FlowExpiredOnFetch {
         /// Login or registration.
         kind: crate::flow::FlowKind,
+        /// API flows point at the API init endpoint, browser flows at the browser one.
+        flow_type: sesame_types::FlowType,
+        /// The flow's `return_to`, carried over to the browser init URL.
+        return_to: Option<String>,
     },
     /// Validation failed: answer 400 with the flow, which carries the messages.
     #[error("flow validation failed")]

@@ -147,6 +147,29 @@ pub fn registration_no_strategy() -> UiText {
     )
 }
 
+/// 4010001 (login) / 4040001 (registration): the submitted flow had expired; shown on its
+/// replacement.
+pub fn flow_expired(
+    kind: crate::flow::FlowKind,
+    expired_at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> UiText {
+    let (id, name) = match kind {
+        crate::flow::FlowKind::Login => (4010001, "login"),
+        crate::flow::FlowKind::Registration => (4040001, "registration"),
+    };
+    let minutes = (now - expired_at).num_milliseconds() as f64 / 60_000.0;
+    text(
+        id,
+        "error",
+        format!("The {name} flow expired {minutes:.2} minutes ago, please try again."),
+        Some(json!({
+            "expired_at": sesame_types::time::format(&expired_at),
+            "expired_at_unix": expired_at.timestamp(),
+        })),
+    )
+}
+
 /// 4010011: the identity is disabled.
 pub fn identity_disabled() -> UiText {
     text(

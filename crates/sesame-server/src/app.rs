@@ -45,6 +45,7 @@ pub struct Application {
     state: AppState,
     public_addr: SocketAddr,
     admin_addr: SocketAddr,
+    cors: Option<Arc<crate::cors::CorsPolicy>>,
 }
 
 async fn bind(endpoint: &ServeEndpoint) -> Result<(TcpListener, SocketAddr), StartError> {
@@ -94,15 +95,18 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartError> {
         let config = &loaded.config;
-        let (public, public_addr) = bind(&config.serve.public).await?;
+        let (public, public_addr) = bind(&config.serve.public.endpoint()).await?;
         let (admin, admin_addr) = bind(&config.serve.admin).await?;
-        let public_url = base_url(&config.serve.public, public_addr, config.dev);
+        let public_url = base_url(&config.serve.public.endpoint(), public_addr, config.dev);
         let admin_url = base_url(&config.serve.admin, admin_addr, config.dev);
         for w in &loaded.warnings {
             tracing::warn!("{w}");
         }
         let LoadedConfig {
-            config, schemas, ..
+            config,
+            schemas,
+            cors,
+            ..
         } = loaded;
         let state = state::build(&config, schemas, store, clock, &public_url, &admin_url)
             .map_err(StartError::Other)?;
@@ -112,6 +116,7 @@ impl Application {
             state,
             public_addr,
             admin_addr,
+            cors,
         })
     }
 
@@ -151,7 +156,7 @@ impl Application {
             backend = self.state.deps.store.backend(),
             "sesame is listening"
         );
-        let public_app = routes::public(self.state.clone());
+        let public_app = routes::public(self.state.clone(), self.cors.clone());
         let admin_app = tower::util::MapRequestLayer::new(admin_prefix)
             .layer(routes::admin(self.state.clone()));
         let public = axum::serve(

@@ -76,7 +76,7 @@ pub struct BrowserSettings {
     pub registration_ui: String,
     /// Error UI.
     pub error_ui: String,
-    /// `selfservice.default_browser_return_url`.
+    /// `selfservice.default_browser_return_url`, else the built-in welcome page.
     pub default_return: String,
     /// After logout.
     pub logout_return: String,
@@ -103,7 +103,11 @@ impl BrowserSettings {
                 .unwrap_or_else(|| format!("{public_base}ui/{page}"))
         };
         let flows = &config.selfservice.flows;
-        let default_return = config.selfservice.default_browser_return_url.clone();
+        let default_return = config
+            .selfservice
+            .default_browser_return_url
+            .clone()
+            .unwrap_or_else(|| format!("{public_base}ui/welcome"));
         Self {
             session_cookie: CookieSpec {
                 name: sc.name.clone(),

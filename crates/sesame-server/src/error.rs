@@ -190,11 +190,34 @@ impl ApiError {
                     "use_flow_id": replacement,
                 }))
             }
-            CoreError::FlowExpiredOnFetch { kind } => {
+            CoreError::FlowExpiredOnFetch { kind, flow_type, return_to } => {
                 let name = match kind {
                     FlowKind::Login => "login",
                     FlowKind::Registration => "registration",
                 };
+                if flow_type == sesame_types::FlowType::Browser {
+                    let mut redirect_to = public(&format!("self-service/{name}/browser"));
+                    if let Some(r) = return_to.as_deref().filter(|r| !r.is_empty()) {
+                        redirect_to.push('?');
+                        redirect_to.push_str(
+                            &form_urlencoded::Serializer::new(String::new())
+                                .append_pair("return_to", r)
+                                .finish(),
+                        );
+                    }
+                    return Self::new(
+                        StatusCode::GONE,
+                        Some("self_service_flow_expired"),
+                        Some(format!(
+                            "The {name} flow has expired. Redirect the user to the {name} flow init endpoint to initialize a new {name} flow."
+                        )),
+                        None,
+                    )
+                    .with_details(json!({
+                        "redirect_to": redirect_to,
+                        "return_to": return_to.unwrap_or_default(),
+                    }));
+                }
                 Self::new(
                     StatusCode::GONE,
                     Some("self_service_flow_expired"),

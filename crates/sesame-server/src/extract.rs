@@ -274,6 +274,11 @@ fn go_json_message(e: &serde_json::Error) -> String {
 fn form_to_json(bytes: &[u8]) -> Value {
     let mut root = Map::new();
     for (key, value) in form_urlencoded::parse(bytes) {
+        // An empty field is a field left blank: absent, so optional traits are not stored as ""
+        // and required ones are reported missing.
+        if value.is_empty() {
+            continue;
+        }
         let path: Vec<&str> = key.split('.').collect();
         insert_path(&mut root, &path, Value::String(value.into_owned()));
     }

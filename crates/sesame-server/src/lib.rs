@@ -7,6 +7,7 @@
 pub mod app;
 pub mod browser;
 pub mod config;
+pub mod cors;
 pub mod error;
 pub mod extract;
 pub mod json;
@@ -14,6 +15,7 @@ pub mod middleware;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
+pub mod ui;
 
 pub use app::{Application, StartError, open_store, shutdown_signal};
 pub use config::{Config, LoadedConfig, load};

@@ -9,15 +9,17 @@ use axum::response::Response;
 use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::trace::TraceLayer;
 
-/// Kratos's no-cache middleware: every GET answer on both ports.
+/// Kratos's no-cache middleware: every GET answer on both ports, except one whose handler chose
+/// its own `Cache-Control` (the built-in UI's stylesheet).
 pub async fn no_cache_on_get(req: Request, next: Next) -> Response {
     let is_get = req.method() == Method::GET;
     let mut res = next.run(req).await;
     if is_get {
-        res.headers_mut().insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, no-cache, no-store, must-revalidate"),
-        );
+        res.headers_mut()
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static(
+                "private, no-cache, no-store, must-revalidate",
+            ));
     }
     res
 }

@@ -252,12 +252,15 @@ impl LoginService {
         else {
             return Err(CoreError::NotFound);
         };
+        // The owner check comes first, as in Kratos: another browser learns nothing about the flow.
+        super::check_flow_owner(flow.flow_type, csrf_token.as_deref(), csrf_cookie)?;
         if flow.expires_at <= now {
             return Err(CoreError::FlowExpiredOnFetch {
                 kind: FlowKind::Login,
+                flow_type: flow.flow_type,
+                return_to: flow.return_to,
             });
         }
-        super::check_flow_owner(flow.flow_type, csrf_token.as_deref(), csrf_cookie)?;
         Ok(flow)
     }
 
@@ -290,7 +293,7 @@ impl LoginService {
             };
             // The replacement continues what the old flow asked for when the request still allows
             // it (a refresh or second factor needs the session); otherwise it is a plain login flow.
-            let replacement = match self.init(like_the_old.clone(), token, now).await {
+            let mut replacement = match self.init(like_the_old.clone(), token, now).await {
                 Ok(f) => f,
                 Err(CoreError::Store(e)) => return Err(e.into()),
                 Err(_) => {
@@ -302,6 +305,19 @@ impl LoginService {
                     self.init(plain, None, now).await?
                 }
             };
+            // The replacement says why the user sees a new form, as in Kratos.
+            replacement.ui.messages.push(messages::flow_expired(
+                FlowKind::Login,
+                flow.expires_at,
+                now,
+            ));
+            self.0
+                .store
+                .save_flow(&FlowRecord {
+                    body: FlowBody::Login(replacement.clone()),
+                    csrf_token: csrf_token.clone(),
+                })
+                .await?;
             return Err(CoreError::FlowExpired {
                 expired_at: flow.expires_at,
                 since: now - flow.expires_at,
@@ -356,6 +372,11 @@ impl LoginService {
         };
         let current = active_session(&self.0, token, now).await?;
         if current.is_some() && !flow.refresh && flow.requested_aal <= Aal::Aal1 {
+            if flow.flow_type == FlowType::Browser && ctx.navigation {
+                return Err(Failure::Core(CoreError::SessionAlreadyAvailable {
+                    registration: false,
+                }));
+            }
             return Err(fail(
                 flow,
                 messages::generic(

@@ -82,6 +82,9 @@ pub struct SubmitContext {
     pub browser_header: Option<String>,
     /// Browser flows: what the CSRF check needs.
     pub csrf: crate::csrf::CsrfInput,
+    /// The request is a browser navigation (an HTML form post), not a JSON request (spec §5.2):
+    /// browser flows then send a signed-in browser on instead of rendering an error into the flow.
+    pub navigation: bool,
     /// The device.
     pub client: ClientInfo,
 }

@@ -213,12 +213,15 @@ impl RegistrationService {
         else {
             return Err(CoreError::NotFound);
         };
+        // The owner check comes first, as in Kratos: another browser learns nothing about the flow.
+        super::check_flow_owner(flow.flow_type, csrf_token.as_deref(), csrf_cookie)?;
         if flow.expires_at <= now {
             return Err(CoreError::FlowExpiredOnFetch {
                 kind: FlowKind::Registration,
+                flow_type: flow.flow_type,
+                return_to: flow.return_to,
             });
         }
-        super::check_flow_owner(flow.flow_type, csrf_token.as_deref(), csrf_cookie)?;
         Ok(flow)
     }
 
@@ -246,7 +249,7 @@ impl RegistrationService {
         };
         super::check_csrf(flow.flow_type, csrf_token.as_deref(), &body, &ctx.csrf)?;
         if flow.expires_at <= now {
-            let replacement = self
+            let mut replacement = self
                 .init(
                     flow.flow_type,
                     flow.request_url.clone(),
@@ -255,6 +258,19 @@ impl RegistrationService {
                     csrf_token.clone(),
                     now,
                 )
+                .await?;
+            // The replacement says why the user sees a new form, as in Kratos.
+            replacement.ui.messages.push(messages::flow_expired(
+                FlowKind::Registration,
+                flow.expires_at,
+                now,
+            ));
+            self.0
+                .store
+                .save_flow(&FlowRecord {
+                    body: FlowBody::Registration(replacement.clone()),
+                    csrf_token: csrf_token.clone(),
+                })
                 .await?;
             return Err(CoreError::FlowExpired {
                 expired_at: flow.expires_at,

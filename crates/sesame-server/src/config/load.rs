@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use sesame_core::schema::{IdentitySchema, SchemaRegistry, load_document};
 use sesame_store::Dsn;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A configuration problem, naming the key.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +48,8 @@ pub struct LoadedConfig {
     pub schemas: SchemaRegistry,
     /// Warnings to log once logging is up (unknown keys, ignored features).
     pub warnings: Vec<String>,
+    /// The public port's CORS policy when `serve.public.cors.enabled` (checked even when off).
+    pub cors: Option<Arc<crate::cors::CorsPolicy>>,
 }
 
 /// Loads the configuration. `env` answers environment lookups (the process environment in `main`,
@@ -102,11 +105,23 @@ pub fn load(
     let dsn = Dsn::parse(&config.dsn).map_err(|m| invalid("dsn", m))?;
     let schemas = load_schemas(&config, &base_dir)?;
     check(&config, &mut warnings)?;
+    let cors = crate::cors::CorsPolicy::new(&config.serve.public.cors)
+        .map_err(|e| invalid(e.key, e.message))?;
+    let cors = config.serve.public.cors.enabled.then(|| Arc::new(cors));
+    if cors.as_ref().is_some_and(|c| c.allows_any_origin())
+        && config.serve.public.cors.allow_credentials
+    {
+        warnings.push(
+            "serve.public.cors.allowed_origins allows every origin with credentials: any web site a signed-in visitor opens can read their session; list your apps' origins"
+                .into(),
+        );
+    }
     Ok(LoadedConfig {
         config,
         dsn,
         schemas,
         warnings,
+        cors,
     })
 }
 
@@ -134,11 +149,11 @@ fn load_schemas(config: &Config, base_dir: &Path) -> Result<SchemaRegistry, Conf
 }
 
 fn check(config: &Config, warnings: &mut Vec<String>) -> Result<(), ConfigError> {
-    for (key, endpoint) in [
-        ("serve.public.base_url", &config.serve.public),
-        ("serve.admin.base_url", &config.serve.admin),
+    for (key, base_url) in [
+        ("serve.public.base_url", &config.serve.public.base_url),
+        ("serve.admin.base_url", &config.serve.admin.base_url),
     ] {
-        if let Some(url) = &endpoint.base_url {
+        if let Some(url) = base_url {
             let parsed = url::Url::parse(url)
                 .map_err(|e| invalid(key, format!("{url:?} is not a URL: {e}")))?;
             if !matches!(parsed.scheme(), "http" | "https") {
@@ -146,8 +161,10 @@ fn check(config: &Config, warnings: &mut Vec<String>) -> Result<(), ConfigError>
             }
         }
     }
-    url::Url::parse(&config.selfservice.default_browser_return_url)
-        .map_err(|e| invalid("selfservice.default_browser_return_url", e.to_string()))?;
+    if let Some(url) = &config.selfservice.default_browser_return_url {
+        url::Url::parse(url)
+            .map_err(|e| invalid("selfservice.default_browser_return_url", e.to_string()))?;
+    }
     for (key, secrets) in [
         ("secrets.default", &config.secrets.default),
         ("secrets.cookie", &config.secrets.cookie),
@@ -295,6 +312,12 @@ fn env_value(raw: &str, default: &Value) -> Result<Value, String> {
         Value::Object(_) => {
             serde_json::from_str::<Value>(raw).map_err(|e| format!("not a JSON object: {e}"))?
         }
+        // A key without a default (`cookies.secure`, `serve.public.base_url` …) takes JSON
+        // scalars, lists and objects as such and anything else as text.
+        Value::Null => match serde_json::from_str::<Value>(raw.trim()) {
+            Ok(v) if !v.is_string() && !v.is_null() => v,
+            _ => Value::String(raw.to_owned()),
+        },
         _ => Value::String(raw.to_owned()),
     })
 }
@@ -370,6 +393,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.config.secrets.cookie, vec!["cccccccccccccccc".to_owned()]);
+        let secure = load_with(
+            None,
+            &[
+                ("COOKIES_SECURE", "true"),
+                ("SESSION_COOKIE_DOMAIN", "example.com"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(secure.config.cookies.secure, Some(true));
+        assert_eq!(
+            secure.config.session.cookie.domain.as_deref(),
+            Some("example.com")
+        );
         assert_eq!(
             c.config.session.whoami.required_aal,
             sesame_core::aal::RequiredAal::Aal1
@@ -454,5 +490,132 @@ mod tests {
             load_with(Some("dsn: [unclosed\n"), &[]),
             Err(ConfigError::File { .. })
         ));
+    }
+
+    #[test]
+    fn cors_is_off_by_default_with_kratos_defaults() {
+        let c = load_with(None, &[]).unwrap();
+        let cors = &c.config.serve.public.cors;
+        assert!(!cors.enabled);
+        assert!(c.cors.is_none());
+        assert_eq!(cors.allowed_origins, ["*"]);
+        assert_eq!(
+            cors.allowed_methods,
+            ["POST", "GET", "PUT", "PATCH", "DELETE"]
+        );
+        assert_eq!(
+            cors.allowed_headers,
+            [
+                "Authorization",
+                "Content-Type",
+                "Max-Age",
+                "X-Session-Token",
+                "X-XSRF-TOKEN",
+                "X-CSRF-TOKEN"
+            ]
+        );
+        assert_eq!(cors.exposed_headers, ["Content-Type"]);
+        assert!(cors.allow_credentials);
+        assert_eq!(cors.max_age, 0);
+    }
+
+    #[test]
+    fn cors_keys_come_from_yaml_and_kratos_env_names() {
+        let yaml = "serve:\n  public:\n    cors:\n      enabled: true\n      allowed_origins: [https://app.example.com]\n      max_age: 600\n      debug: true\n";
+        let c = load_with(Some(yaml), &[]).unwrap();
+        assert_eq!(c.config.serve.public.cors.max_age, 600);
+        let policy = c.cors.expect("enabled");
+        assert!(policy.allows_origin("https://app.example.com"));
+        assert!(!policy.allows_origin("https://other.example.com"));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let c = load_with(None, &[("SERVE_PUBLIC_CORS_ENABLED", "true")]).unwrap();
+        assert!(c.cors.expect("enabled").allows_origin("https://any.test"));
+        assert!(
+            c.warnings[0].contains("allows every origin"),
+            "{:?}",
+            c.warnings
+        );
+        let c = load_with(
+            None,
+            &[
+                ("SERVE_PUBLIC_CORS_ENABLED", "true"),
+                (
+                    "SERVE_PUBLIC_CORS_ALLOWED_ORIGINS",
+                    "https://app.example.com, https://*.example.org",
+                ),
+                ("SERVE_PUBLIC_CORS_ALLOW_CREDENTIALS", "false"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            c.config.serve.public.cors.allowed_origins,
+            ["https://app.example.com", "https://*.example.org"]
+        );
+        assert!(!c.config.serve.public.cors.allow_credentials);
+        let policy = c.cors.expect("enabled");
+        assert!(policy.allows_origin("https://preview-7.example.org"));
+        assert!(!policy.allows_origin("https://example.org"));
+    }
+
+    #[test]
+    fn cors_errors_name_their_key_even_while_disabled() {
+        for (yaml, env) in [
+            (
+                "serve:\n  public:\n    cors:\n      allowed_origins: ['https://*.*.example.com']\n",
+                &[][..],
+            ),
+            (
+                "serve:\n  public:\n    cors:\n      enabled: true\n      allowed_origins: [app.example.com]\n",
+                &[],
+            ),
+            (
+                "",
+                &[
+                    ("SERVE_PUBLIC_CORS_ENABLED", "true"),
+                    ("SERVE_PUBLIC_CORS_ALLOWED_ORIGINS", "https://*.com"),
+                ],
+            ),
+        ] {
+            let e = load_with(Some(yaml), env).unwrap_err();
+            assert!(
+                e.to_string()
+                    .starts_with("invalid config value for `serve.public.cors.allowed_origins`"),
+                "{e}"
+            );
+        }
+        assert_eq!(
+            key_of(load_with(None, &[("SERVE_PUBLIC_CORS_ENABLED", "yes please")]).unwrap_err()),
+            "serve.public.cors.enabled"
+        );
+        assert_eq!(
+            key_of(load_with(None, &[("SERVE_PUBLIC_CORS_MAX_AGE", "10m")]).unwrap_err()),
+            "serve.public.cors.max_age"
+        );
+        assert_eq!(
+            key_of(
+                load_with(
+                    None,
+                    &[("SERVE_PUBLIC_CORS_ALLOWED_METHODS", "GET,NOT A METHOD")]
+                )
+                .unwrap_err()
+            ),
+            "serve.public.cors.allowed_methods"
+        );
+    }
+
+    #[test]
+    fn only_the_public_port_has_cors() {
+        let c = load_with(
+            Some("serve:\n  admin:\n    cors:\n      enabled: true\n"),
+            &[("SERVE_ADMIN_CORS_ENABLED", "true")],
+        )
+        .unwrap();
+        assert!(c.cors.is_none());
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].contains("`serve.admin.cors`"),
+            "{:?}",
+            c.warnings
+        );
     }
 }

@@ -154,10 +154,18 @@ async fn submit(
         token: token.token,
         browser_header: browser_header_reason(&headers),
         csrf: csrf_input(&state, &headers),
+        navigation: !json,
         client,
     };
     let done = match state.login.submit(id, body, &ctx, now).await {
         Ok(done) => done,
+        // A browser that is already signed in is sent on, as Kratos does.
+        Err(CoreError::SessionAlreadyAvailable { .. }) if !json => {
+            return Ok(respond::redirect(
+                StatusCode::SEE_OTHER,
+                &state.browser.default_return,
+            ));
+        }
         Err(e) => {
             return Err(super::browser_flow_error(
                 &state,

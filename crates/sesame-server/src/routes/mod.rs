@@ -8,7 +8,9 @@ pub mod redirects;
 pub mod registration;
 pub mod schemas;
 pub mod sessions;
+pub mod ui;
 
+use crate::cors::{self, CorsPolicy};
 use crate::error::ApiError;
 use crate::middleware;
 use crate::state::AppState;
@@ -16,6 +18,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use std::sync::Arc;
 
 /// Kratos answers 5 MiB at most on both ports.
 pub const BODY_LIMIT: usize = 5 * 1024 * 1024;
@@ -39,8 +42,8 @@ fn layered(router: Router<AppState>, state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The public router (port 4433).
-pub fn public(state: AppState) -> Router {
+/// The public router (port 4433), with CORS when `serve.public.cors.enabled`.
+pub fn public(state: AppState, cors: Option<Arc<CorsPolicy>>) -> Router {
     let router = Router::new()
         .merge(sessions::router())
         .merge(login::router())
@@ -48,8 +51,15 @@ pub fn public(state: AppState) -> Router {
         .merge(logout::router())
         .merge(schemas::router())
         .merge(health::router())
+        .merge(ui::router())
         .merge(redirects::public_router());
-    layered(router, state)
+    let app = layered(router, state);
+    // Outermost, like Kratos's rs/cors handler: preflights are answered before routing (unknown
+    // paths included), and no inner layer can drop the headers. Absent when disabled.
+    match cors {
+        Some(policy) => cors::install(app, policy),
+        None => app,
+    }
 }
 
 /// The admin router (port 4434); every path lives under `/admin` (see `middleware::admin_prefix`).
@@ -68,7 +78,8 @@ pub fn core_err(state: &AppState) -> impl Fn(sesame_core::CoreError) -> ApiError
 
 /// The answer to a failed flow submit. API flows and JSON requests get the error (or the flow with
 /// its messages) as JSON; HTML form posts of browser flows are sent back to the UI (`status`: 303
-/// for login, 302 for registration, as in Kratos) to show the flow's messages.
+/// for login, 302 for registration, as in Kratos) to show the flow's messages, or to the flow that
+/// replaces an expired one (303 for both, as in Kratos).
 pub fn browser_flow_error(
     state: &AppState,
     e: sesame_core::CoreError,
@@ -90,7 +101,12 @@ pub fn browser_flow_error(
             replacement,
             flow_type: FlowType::Browser,
             ..
-        } => ApiError::Redirect(respond::flow_url(ui, replacement), status),
+        } => ApiError::Redirect(respond::flow_url(ui, replacement), StatusCode::SEE_OTHER),
+        // A refused form post cannot show a flow: the browser goes to the error page instead.
+        CoreError::Csrf(_) => ApiError::Redirect(
+            format!("{}?error=security_csrf_violation", state.browser.error_ui),
+            StatusCode::SEE_OTHER,
+        ),
         other => core_err(state)(other),
     }
 }

@@ -125,6 +125,7 @@ async fn submit(
         token: token.token,
         browser_header: browser_header_reason(&headers),
         csrf: csrf_input(&state, &headers),
+        navigation: !json,
         client,
     };
     let done = match state.registration.submit(id, body, &ctx, now).await {

@@ -1,6 +1,8 @@
 //! API tests: a real Sesame per test (through sesame-testkit), on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod browser;
+mod cors;
 mod identities;
 mod login;
 mod logout;
@@ -9,4 +11,5 @@ mod persistence;
 mod registration;
 mod schemas;
 mod shutdown;
+mod ui;
 mod whoami;

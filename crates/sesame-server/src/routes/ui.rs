@@ -1,0 +1,168 @@
+//! The built-in self-service UI on the public port: sign-in and sign-up pages that render a browser
+//! flow, the welcome page (the current session) with a sign-out link, the error page, and the
+//! stylesheet. Handlers fetch one thing and hand it to [`crate::ui`] to render.
+
+use crate::browser::respond;
+use crate::extract::{RequestToken, csrf_cookie, query, query_param};
+use crate::state::AppState;
+use crate::ui::{self, pages};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sesame_core::{CoreError, FlowId};
+use sesame_types::FlowType;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/ui/login", get(login))
+        .route("/ui/registration", get(registration))
+        .route("/ui/welcome", get(welcome))
+        .route("/ui/error", get(error))
+        .route("/ui/style.css", get(stylesheet))
+}
+
+/// A 303 to `<public>/self-service/<kind>/browser` for a new flow, passing on the `keep` query
+/// parameters the page was opened with (`return_to`, and `aal`/`refresh` for login).
+fn new_flow(state: &AppState, kind: &str, uri: &Uri, keep: &[&str]) -> Response {
+    let mut url = format!("{}self-service/{kind}/browser", state.public_base_url);
+    let pairs: Vec<(String, String)> = query(uri)
+        .into_iter()
+        .filter(|(k, v)| keep.contains(&k.as_str()) && !v.is_empty())
+        .collect();
+    if !pairs.is_empty() {
+        url.push('?');
+        url.push_str(
+            &form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish(),
+        );
+    }
+    respond::redirect(StatusCode::SEE_OTHER, &url)
+}
+
+fn requested_flow(uri: &Uri) -> Option<FlowId> {
+    query_param(uri, "flow").and_then(|v| FlowId::parse(&v).ok())
+}
+
+/// Whether the browser should get a new flow instead: the flow is unknown, expired, or bound to
+/// another browser's anti-CSRF cookie.
+fn start_over(e: &CoreError) -> bool {
+    matches!(
+        e,
+        CoreError::NotFound | CoreError::FlowExpiredOnFetch { .. } | CoreError::Csrf(_)
+    )
+}
+
+/// `GET /ui/login?flow=`: the login flow's form.
+async fn login(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    const KEEP: &[&str] = &["return_to", "aal", "refresh"];
+    let Some(id) = requested_flow(&uri) else {
+        return new_flow(&state, "login", &uri, KEEP);
+    };
+    let cookie = csrf_cookie(&state, &headers);
+    match state.login.get(id, cookie.as_deref(), state.now()).await {
+        Ok(flow) if flow.flow_type == FlowType::Browser => ui::page(
+            &state,
+            StatusCode::OK,
+            ui::FLOW,
+            &pages::FlowPage::login(&flow, &state.public_base_url),
+        ),
+        Ok(_) => new_flow(&state, "login", &uri, KEEP),
+        Err(e) if start_over(&e) => new_flow(&state, "login", &uri, KEEP),
+        Err(e) => ui::internal_error(&state, &e),
+    }
+}
+
+/// `GET /ui/registration?flow=`: the registration flow's form.
+async fn registration(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    const KEEP: &[&str] = &["return_to"];
+    let Some(id) = requested_flow(&uri) else {
+        return new_flow(&state, "registration", &uri, KEEP);
+    };
+    let cookie = csrf_cookie(&state, &headers);
+    match state
+        .registration
+        .get(id, cookie.as_deref(), state.now())
+        .await
+    {
+        Ok(flow) if flow.flow_type == FlowType::Browser => ui::page(
+            &state,
+            StatusCode::OK,
+            ui::FLOW,
+            &pages::FlowPage::registration(&flow, &state.public_base_url),
+        ),
+        Ok(_) => new_flow(&state, "registration", &uri, KEEP),
+        Err(e) if start_over(&e) => new_flow(&state, "registration", &uri, KEEP),
+        Err(e) => ui::internal_error(&state, &e),
+    }
+}
+
+/// `GET /ui/welcome`: the request's session (as whoami sees it) with a sign-out link, or links to
+/// sign in and up.
+async fn welcome(State(state): State<AppState>, token: RequestToken) -> Response {
+    let now = state.now();
+    let base = &state.public_base_url;
+    let links = pages::Links::new(base, None);
+    let answer = match state.sessions.whoami(token.get(), now).await {
+        Ok(answer) => answer,
+        Err(CoreError::NoSession) => {
+            let view = pages::WelcomePage {
+                session: None,
+                links,
+            };
+            return ui::page(&state, StatusCode::OK, ui::WELCOME, &view);
+        }
+        // The session needs a second factor before whoami answers; complete it, then come back.
+        Err(CoreError::Aal2Required) => {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair("aal", "aal2")
+                .append_pair("return_to", &links.welcome)
+                .finish();
+            return respond::redirect(
+                StatusCode::SEE_OTHER,
+                &format!("{base}self-service/login/browser?{query}"),
+            );
+        }
+        Err(e) => return ui::internal_error(&state, &e),
+    };
+    let logout_token = match state.sessions.logout_token(token.get(), now).await {
+        Ok(t) => t,
+        Err(e) => return ui::internal_error(&state, &e),
+    };
+    let logout_url = format!(
+        "{base}self-service/logout?{}",
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("token", logout_token.expose())
+            .finish()
+    );
+    let titles = pages::trait_titles(state.deps.schemas.get(&answer.identity.schema_id));
+    let session = state.sessions.into_wire(answer, now);
+    let view = pages::WelcomePage {
+        session: Some(pages::SessionView::new(&session, logout_url, &titles)),
+        links,
+    };
+    ui::page(&state, StatusCode::OK, ui::WELCOME, &view)
+}
+
+/// `GET /ui/error?error=` (or `?id=`): what went wrong, in plain words.
+async fn error(State(state): State<AppState>, uri: Uri) -> Response {
+    let code = query_param(&uri, "error").or_else(|| query_param(&uri, "id"));
+    let view = pages::ErrorPage::new(code.as_deref(), &state.public_base_url);
+    ui::page(&state, StatusCode::OK, ui::ERROR, &view)
+}
+
+/// `GET /ui/style.css`: the same for everyone, so caches may keep it for a day.
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        ui::STYLESHEET,
+    )
+        .into_response()
+}
