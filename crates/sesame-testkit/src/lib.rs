@@ -228,6 +228,11 @@ impl TestApp {
         self.running = Some(Running { stop, handle });
     }
 
+    /// Changes a configuration value (by its environment name) for the next [`TestApp::restart`].
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        self.env.insert(name.to_owned(), value.to_owned());
+    }
+
     /// Stops the server (graceful shutdown) and starts a new one on the same database.
     pub async fn restart(&mut self) {
         self.stop().await;

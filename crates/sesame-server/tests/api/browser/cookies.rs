@@ -11,15 +11,7 @@ use sesame_testkit::api_test;
 api_test!(
     cookies_secure_makes_the_anti_csrf_and_session_cookies_secure,
     |backend| async move {
-        // `cookies.secure` from YAML: the environment cannot set it yet (`COOKIES_SECURE=true` is
-        // read as a string and refused).
-        let dir =
-            std::env::temp_dir().join(format!("sesame-secure-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("sesame.yml");
-        std::fs::write(&file, "cookies:\n  secure: true\n").unwrap();
-        let app = builder(backend).config_file(&file).spawn().await;
-        std::fs::remove_dir_all(&dir).unwrap();
+        let app = builder(backend).env("COOKIES_SECURE", "true").spawn().await;
         user(&app, "secure@example.com").await;
         let (_, csrf) = browser_flow(&app, "login").await;
         assert_eq!(
@@ -270,5 +262,46 @@ api_test!(
                 set_cookies(&res)
             );
         }
+    }
+);
+
+api_test!(
+    old_session_cookies_still_open_after_a_new_secret_is_prepended,
+    |backend| async move {
+        let mut app = builder(backend)
+            .env("SECRETS_COOKIE", "first-secret-0123456789")
+            .spawn()
+            .await;
+        user(&app, "rotate@example.com").await;
+        let (session, _) = browser_login(&app, "rotate@example.com").await;
+        assert_eq!(
+            whoami_with(&app, &session.pair()).await.status(),
+            StatusCode::OK
+        );
+
+        app.set_env(
+            "SECRETS_COOKIE",
+            "second-secret-0123456789,first-secret-0123456789",
+        );
+        app.restart().await;
+        assert_eq!(
+            whoami_with(&app, &session.pair()).await.status(),
+            StatusCode::OK,
+            "the old key still opens cookies it sealed"
+        );
+        let (fresh, _) = browser_login(&app, "rotate@example.com").await;
+
+        app.set_env("SECRETS_COOKIE", "second-secret-0123456789");
+        app.restart().await;
+        assert_eq!(
+            whoami_with(&app, &session.pair()).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "a cookie sealed by a removed key is no cookie"
+        );
+        assert_eq!(
+            whoami_with(&app, &fresh.pair()).await.status(),
+            StatusCode::OK,
+            "new cookies are sealed with the first key"
+        );
     }
 );
