@@ -1,0 +1,293 @@
+//! Tests of configuration loading: defaults, layers, Kratos's environment names, errors naming keys.
+use super::*;
+use std::collections::HashMap;
+
+fn load_with(yaml: Option<&str>, env: &[(&str, &str)]) -> Result<LoadedConfig, ConfigError> {
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let dir = std::env::temp_dir().join(format!("sesame-config-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("identity.schema.json"),
+        super::super::SHIPPED_SCHEMA,
+    )
+    .unwrap();
+    let file = yaml.map(|y| {
+        let path = dir.join("kratos.yml");
+        std::fs::write(&path, y).unwrap();
+        path
+    });
+    let out = load(file.as_deref(), false, &|k| env.get(k).cloned());
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+fn key_of(e: ConfigError) -> String {
+    match e {
+        ConfigError::Invalid { key, .. } => key,
+        ConfigError::File { message, .. } => panic!("unexpected file error: {message}"),
+    }
+}
+
+#[test]
+fn no_file_gives_the_documented_defaults() {
+    let c = load_with(None, &[]).unwrap();
+    assert_eq!(c.dsn, Dsn::Sqlite("sesame.sqlite".into()));
+    assert_eq!(c.config.serve.public.port, 4433);
+    assert_eq!(c.config.serve.admin.port, 4434);
+    assert_eq!(c.config.serve.admin.host, "127.0.0.1");
+    assert_eq!(c.config.session.lifespan.to_string(), "24h");
+    assert_eq!(c.schemas.default_schema().id, "default");
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+}
+
+#[test]
+fn yaml_then_environment_with_kratos_names() {
+    let yaml = "dsn: memory\nserve:\n  public:\n    port: 1234\nsession:\n  lifespan: 1h\n";
+    let c = load_with(
+        Some(yaml),
+        &[
+            ("SERVE_PUBLIC_PORT", "5555"),
+            ("SECRETS_COOKIE", "aaaaaaaaaaaaaaaa,bbbbbbbbbbbbbbbb"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.dsn, Dsn::Memory);
+    assert_eq!(c.config.serve.public.port, 5555);
+    assert_eq!(c.config.session.lifespan.to_string(), "1h");
+    assert_eq!(c.config.secrets.cookie.len(), 2);
+    let c = load_with(
+        None,
+        &[
+            ("SECRETS_COOKIE_0", "cccccccccccccccc"),
+            ("SESSION_WHOAMI_REQUIRED_AAL", "aal1"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.config.secrets.cookie, vec!["cccccccccccccccc".to_owned()]);
+    let secure = load_with(
+        None,
+        &[
+            ("COOKIES_SECURE", "true"),
+            ("SESSION_COOKIE_DOMAIN", "example.com"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(secure.config.cookies.secure, Some(true));
+    assert_eq!(
+        secure.config.session.cookie.domain.as_deref(),
+        Some("example.com")
+    );
+    assert_eq!(
+        c.config.session.whoami.required_aal,
+        sesame_core::aal::RequiredAal::Aal1
+    );
+}
+
+#[test]
+fn schema_files_resolve_relative_to_the_config_file() {
+    let yaml = "identity:\n  schemas:\n    - id: people\n      url: file://identity.schema.json\n  default_schema_id: people\n";
+    let c = load_with(Some(yaml), &[]).unwrap();
+    assert_eq!(c.schemas.default_schema().id, "people");
+}
+
+#[test]
+fn bad_values_name_their_key() {
+    assert_eq!(
+        key_of(load_with(Some("dsn: mysql://x\n"), &[]).unwrap_err()),
+        "dsn"
+    );
+    assert_eq!(
+        key_of(load_with(Some("session:\n  lifespan: 1 day\n"), &[]).unwrap_err()),
+        "session.lifespan"
+    );
+    assert_eq!(
+        key_of(load_with(None, &[("SESSION_LIFESPAN", "forever")]).unwrap_err()),
+        "session.lifespan"
+    );
+    assert_eq!(
+        key_of(load_with(None, &[("SERVE_PUBLIC_PORT", "http")]).unwrap_err()),
+        "serve.public.port"
+    );
+    let missing =
+        "identity:\n  schemas:\n    - id: default\n      url: file:///nonexistent/schema.json\n";
+    assert_eq!(
+        key_of(load_with(Some(missing), &[]).unwrap_err()),
+        "identity.schemas.0.url"
+    );
+    let invalid = format!(
+        "identity:\n  schemas:\n    - id: default\n      url: base64://{}\n",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            "{\"type\":\"object\"}"
+        )
+    );
+    assert_eq!(
+        key_of(load_with(Some(&invalid), &[]).unwrap_err()),
+        "identity.schemas.0.url"
+    );
+    assert_eq!(
+        key_of(load_with(Some("session:\n  whoami:\n    required_aal: aal3\n"), &[]).unwrap_err()),
+        "session.whoami.required_aal"
+    );
+    assert_eq!(
+        key_of(load_with(Some("identity:\n  default_schema_id: nope\n"), &[]).unwrap_err()),
+        "identity.default_schema_id"
+    );
+    assert_eq!(
+        key_of(load_with(Some("hashers:\n  bcrypt:\n    cost: 99\n"), &[]).unwrap_err()),
+        "hashers"
+    );
+    assert_eq!(
+        key_of(load_with(Some("secrets:\n  cookie: [short]\n"), &[]).unwrap_err()),
+        "secrets.cookie"
+    );
+}
+
+#[test]
+fn unknown_keys_are_warnings_not_errors() {
+    let c = load_with(
+        Some("courier:\n  smtp:\n    connection_uri: smtp://x\nversion: v0.13.0\n"),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    assert!(c.warnings[0].contains("courier"));
+}
+
+#[test]
+fn a_broken_yaml_file_is_a_file_error() {
+    assert!(matches!(
+        load_with(Some("dsn: [unclosed\n"), &[]),
+        Err(ConfigError::File { .. })
+    ));
+}
+
+#[test]
+fn cors_is_off_by_default_with_kratos_defaults() {
+    let c = load_with(None, &[]).unwrap();
+    let cors = &c.config.serve.public.cors;
+    assert!(!cors.enabled);
+    assert!(c.cors.is_none());
+    assert_eq!(cors.allowed_origins, ["*"]);
+    assert_eq!(
+        cors.allowed_methods,
+        ["POST", "GET", "PUT", "PATCH", "DELETE"]
+    );
+    assert_eq!(
+        cors.allowed_headers,
+        [
+            "Authorization",
+            "Content-Type",
+            "Max-Age",
+            "X-Session-Token",
+            "X-XSRF-TOKEN",
+            "X-CSRF-TOKEN"
+        ]
+    );
+    assert_eq!(cors.exposed_headers, ["Content-Type"]);
+    assert!(cors.allow_credentials);
+    assert_eq!(cors.max_age, 0);
+}
+
+#[test]
+fn cors_keys_come_from_yaml_and_kratos_env_names() {
+    let yaml = "serve:\n  public:\n    cors:\n      enabled: true\n      allowed_origins: [https://app.example.com]\n      max_age: 600\n      debug: true\n";
+    let c = load_with(Some(yaml), &[]).unwrap();
+    assert_eq!(c.config.serve.public.cors.max_age, 600);
+    let policy = c.cors.expect("enabled");
+    assert!(policy.allows_origin("https://app.example.com"));
+    assert!(!policy.allows_origin("https://other.example.com"));
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let c = load_with(None, &[("SERVE_PUBLIC_CORS_ENABLED", "true")]).unwrap();
+    assert!(c.cors.expect("enabled").allows_origin("https://any.test"));
+    assert!(
+        c.warnings[0].contains("allows every origin"),
+        "{:?}",
+        c.warnings
+    );
+    let c = load_with(
+        None,
+        &[
+            ("SERVE_PUBLIC_CORS_ENABLED", "true"),
+            (
+                "SERVE_PUBLIC_CORS_ALLOWED_ORIGINS",
+                "https://app.example.com, https://*.example.org",
+            ),
+            ("SERVE_PUBLIC_CORS_ALLOW_CREDENTIALS", "false"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        c.config.serve.public.cors.allowed_origins,
+        ["https://app.example.com", "https://*.example.org"]
+    );
+    assert!(!c.config.serve.public.cors.allow_credentials);
+    let policy = c.cors.expect("enabled");
+    assert!(policy.allows_origin("https://preview-7.example.org"));
+    assert!(!policy.allows_origin("https://example.org"));
+}
+
+#[test]
+fn cors_errors_name_their_key_even_while_disabled() {
+    for (yaml, env) in [
+        (
+            "serve:\n  public:\n    cors:\n      allowed_origins: ['https://*.*.example.com']\n",
+            &[][..],
+        ),
+        (
+            "serve:\n  public:\n    cors:\n      enabled: true\n      allowed_origins: [app.example.com]\n",
+            &[],
+        ),
+        (
+            "",
+            &[
+                ("SERVE_PUBLIC_CORS_ENABLED", "true"),
+                ("SERVE_PUBLIC_CORS_ALLOWED_ORIGINS", "https://*.com"),
+            ],
+        ),
+    ] {
+        let e = load_with(Some(yaml), env).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("invalid config value for `serve.public.cors.allowed_origins`"),
+            "{e}"
+        );
+    }
+    assert_eq!(
+        key_of(load_with(None, &[("SERVE_PUBLIC_CORS_ENABLED", "yes please")]).unwrap_err()),
+        "serve.public.cors.enabled"
+    );
+    assert_eq!(
+        key_of(load_with(None, &[("SERVE_PUBLIC_CORS_MAX_AGE", "10m")]).unwrap_err()),
+        "serve.public.cors.max_age"
+    );
+    assert_eq!(
+        key_of(
+            load_with(
+                None,
+                &[("SERVE_PUBLIC_CORS_ALLOWED_METHODS", "GET,NOT A METHOD")]
+            )
+            .unwrap_err()
+        ),
+        "serve.public.cors.allowed_methods"
+    );
+}
+
+#[test]
+fn only_the_public_port_has_cors() {
+    let c = load_with(
+        Some("serve:\n  admin:\n    cors:\n      enabled: true\n"),
+        &[("SERVE_ADMIN_CORS_ENABLED", "true")],
+    )
+    .unwrap();
+    assert!(c.cors.is_none());
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    assert!(
+        c.warnings[0].contains("`serve.admin.cors`"),
+        "{:?}",
+        c.warnings
+    );
+}

@@ -1,0 +1,185 @@
+//! `selfservice`: methods, flows, their UI URLs, lifespans and hooks.
+
+use super::hours;
+use serde::{Deserialize, Serialize};
+use sesame_core::duration::GoDuration;
+
+/// `selfservice`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct SelfService {
+    /// `selfservice.default_browser_return_url`: where browsers go after login, registration and
+    /// logout when no `return_to` applies; default the built-in welcome page `<public>/ui/welcome`.
+    pub default_browser_return_url: Option<String>,
+    /// `selfservice.allowed_return_urls`: where `return_to` may point; default none (`return_to`
+    /// is then ignored, except for URLs under the public base URL).
+    pub allowed_return_urls: Vec<String>,
+    /// `selfservice.methods`.
+    pub methods: Methods,
+    /// `selfservice.flows`.
+    pub flows: Flows,
+}
+
+/// `selfservice.methods`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Methods {
+    /// `selfservice.methods.password`.
+    pub password: PasswordMethod,
+}
+
+/// `selfservice.methods.password`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PasswordMethod {
+    /// `enabled`: default true.
+    pub enabled: bool,
+    /// `config`.
+    pub config: PasswordMethodConfig,
+}
+
+impl Default for PasswordMethod {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            config: PasswordMethodConfig::default(),
+        }
+    }
+}
+
+/// `selfservice.methods.password.config`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PasswordMethodConfig {
+    /// `min_password_length`: default 8 (bytes).
+    pub min_password_length: usize,
+    /// `identifier_similarity_check_enabled`: default true.
+    pub identifier_similarity_check_enabled: bool,
+    /// `haveibeenpwned_enabled`: accepted, but breached-password lookup needs the internet and is off.
+    pub haveibeenpwned_enabled: bool,
+}
+
+impl Default for PasswordMethodConfig {
+    fn default() -> Self {
+        Self {
+            min_password_length: 8,
+            identifier_similarity_check_enabled: true,
+            haveibeenpwned_enabled: false,
+        }
+    }
+}
+
+/// `selfservice.flows`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Flows {
+    /// `selfservice.flows.login`.
+    pub login: FlowConfig,
+    /// `selfservice.flows.registration`.
+    pub registration: RegistrationFlowConfig,
+    /// `selfservice.flows.logout`.
+    pub logout: LogoutFlowConfig,
+    /// `selfservice.flows.error`.
+    pub error: ErrorFlowConfig,
+}
+
+/// `selfservice.flows.logout`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct LogoutFlowConfig {
+    /// `selfservice.flows.logout.after`.
+    pub after: ReturnUrl,
+}
+
+/// A `default_browser_return_url` holder.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ReturnUrl {
+    /// `default_browser_return_url`: default `selfservice.default_browser_return_url`.
+    pub default_browser_return_url: Option<String>,
+}
+
+/// `selfservice.flows.error`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ErrorFlowConfig {
+    /// `ui_url`: where browsers see errors; default the built-in page `<public>/ui/error`.
+    pub ui_url: Option<String>,
+}
+
+/// A flow's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FlowConfig {
+    /// `lifespan`: default `1h`.
+    pub lifespan: GoDuration,
+    /// `ui_url`: where browsers are sent (browser flows).
+    pub ui_url: Option<String>,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        Self {
+            lifespan: hours(1),
+            ui_url: None,
+        }
+    }
+}
+
+/// `selfservice.flows.registration`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RegistrationFlowConfig {
+    /// `lifespan`: default `1h`.
+    pub lifespan: GoDuration,
+    /// `ui_url`.
+    pub ui_url: Option<String>,
+    /// `after`: hooks after a successful registration.
+    pub after: RegistrationAfter,
+}
+
+impl Default for RegistrationFlowConfig {
+    fn default() -> Self {
+        Self {
+            lifespan: hours(1),
+            ui_url: None,
+            after: RegistrationAfter::default(),
+        }
+    }
+}
+
+/// `selfservice.flows.registration.after`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RegistrationAfter {
+    /// `after.password.hooks`: default `[{hook: session}]`, so signing up signs you in.
+    pub password: HookList,
+}
+
+impl Default for RegistrationAfter {
+    fn default() -> Self {
+        Self {
+            password: HookList {
+                hooks: vec![Hook {
+                    hook: "session".into(),
+                }],
+            },
+        }
+    }
+}
+
+/// A list of hooks.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct HookList {
+    /// `hooks`.
+    pub hooks: Vec<Hook>,
+}
+
+/// One hook.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Hook {
+    /// `hook`: `session` (others are accepted with a warning).
+    pub hook: String,
+}

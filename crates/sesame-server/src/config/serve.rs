@@ -1,0 +1,127 @@
+//! `serve`: the public and admin listeners, and CORS on the public one.
+
+use serde::{Deserialize, Serialize};
+
+/// `serve`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Serve {
+    /// `serve.public`: host default `0.0.0.0`, port default 4433, CORS off.
+    pub public: PublicEndpoint,
+    /// `serve.admin`: host default `127.0.0.1` (Kratos: `0.0.0.0`; the admin API has no auth), port 4434.
+    pub admin: ServeEndpoint,
+}
+
+impl Default for Serve {
+    fn default() -> Self {
+        Self {
+            public: PublicEndpoint::default(),
+            admin: ServeEndpoint {
+                host: "127.0.0.1".into(),
+                port: 4434,
+                base_url: None,
+            },
+        }
+    }
+}
+
+/// One listener.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ServeEndpoint {
+    /// `host`: interface to bind.
+    pub host: String,
+    /// `port`: 0 picks a free port.
+    pub port: u16,
+    /// `base_url`: the URL clients reach this port at; default `http(s)://<host>:<port>/`.
+    pub base_url: Option<String>,
+}
+
+/// `serve.public`: a listener plus CORS, which only the public port has in Kratos (so
+/// `serve.admin.cors` is warned about as an unknown key).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PublicEndpoint {
+    /// `host`: interface to bind; default `0.0.0.0`.
+    pub host: String,
+    /// `port`: default 4433; 0 picks a free port.
+    pub port: u16,
+    /// `base_url`: the URL clients reach this port at; default `http(s)://<host>:<port>/`.
+    pub base_url: Option<String>,
+    /// `cors`: off by default.
+    pub cors: Cors,
+}
+
+impl Default for PublicEndpoint {
+    fn default() -> Self {
+        Self {
+            host: "0.0.0.0".into(),
+            port: 4433,
+            base_url: None,
+            cors: Cors::default(),
+        }
+    }
+}
+
+impl PublicEndpoint {
+    /// The listener part (host, port, base URL).
+    pub fn endpoint(&self) -> ServeEndpoint {
+        ServeEndpoint {
+            host: self.host.clone(),
+            port: self.port,
+            base_url: self.base_url.clone(),
+        }
+    }
+}
+
+/// `serve.public.cors`, with Kratos's defaults (its config schema and `rs/cors`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Cors {
+    /// `enabled`: default false; then no CORS headers are sent and `OPTIONS` is routed like any method.
+    pub enabled: bool,
+    /// `allowed_origins`: default `["*"]` (every origin). Exact origins (`https://app.example.com`,
+    /// compared without case) or one `*` bounded by a registrable domain (`https://*.example.com`).
+    /// The request's `Origin` is echoed, never `*`.
+    pub allowed_origins: Vec<String>,
+    /// `allowed_methods`: default `POST`, `GET`, `PUT`, `PATCH`, `DELETE`.
+    pub allowed_methods: Vec<String>,
+    /// `allowed_headers`: default `Authorization`, `Content-Type`, `Max-Age`, `X-Session-Token`,
+    /// `X-XSRF-TOKEN`, `X-CSRF-TOKEN` (`Origin` is always allowed; `*` allows any).
+    pub allowed_headers: Vec<String>,
+    /// `exposed_headers`: default `Content-Type`.
+    pub exposed_headers: Vec<String>,
+    /// `allow_credentials`: default true (`Access-Control-Allow-Credentials: true`).
+    pub allow_credentials: bool,
+    /// `max_age`: seconds a browser may cache a preflight answer; default 0 (no header).
+    pub max_age: i64,
+    /// `options_passthrough`: default false; true routes preflights after adding the headers
+    /// instead of answering them with 204.
+    pub options_passthrough: bool,
+    /// `debug`: default false; true logs (at info) why a cross-origin request got no CORS headers.
+    pub debug: bool,
+}
+
+impl Default for Cors {
+    fn default() -> Self {
+        let strings = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
+        Self {
+            enabled: false,
+            allowed_origins: strings(&["*"]),
+            allowed_methods: strings(&["POST", "GET", "PUT", "PATCH", "DELETE"]),
+            allowed_headers: strings(&[
+                "Authorization",
+                "Content-Type",
+                "Max-Age",
+                "X-Session-Token",
+                "X-XSRF-TOKEN",
+                "X-CSRF-TOKEN",
+            ]),
+            exposed_headers: strings(&["Content-Type"]),
+            allow_credentials: true,
+            max_age: 0,
+            options_passthrough: false,
+            debug: false,
+        }
+    }
+}
