@@ -1,0 +1,121 @@
+//! Expiry and existing sessions.
+
+use super::*;
+
+api_test!(
+    registration_submit_on_an_expired_flow_answers_410_with_a_replacement_flow,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let flow = app.registration_flow().await;
+        let id = flow["id"].as_str().unwrap();
+        app.clock.advance(chrono::Duration::hours(2));
+        let res = submit_to(&app, id)
+            .json(&password_registration("alice@example.com", PASSWORD))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["ory-error-id"], "self_service_flow_expired");
+        let body = expect_json(res, StatusCode::GONE).await;
+        assert_eq!(keys(&body), ["error", "expired_at", "since", "use_flow_id"]);
+        assert_eq!(body["error"]["id"], "self_service_flow_expired");
+        assert_eq!(body["error"]["code"], 410);
+        assert_eq!(
+            body["error"]["reason"],
+            "The self-service flow expired 60.00 minutes ago, initialize a new one."
+        );
+        assert_eq!(body["expired_at"], flow["expires_at"]);
+        assert_eq!(body["since"].as_i64(), Some(3_600_000_000_000));
+        let replacement = body["use_flow_id"].as_str().unwrap();
+        assert_ne!(replacement, id);
+        let res = app
+            .public(
+                Method::GET,
+                &format!("/self-service/registration/flows?id={replacement}"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(expect_json(res, StatusCode::OK).await["id"], replacement);
+        let res = submit_to(&app, replacement)
+            .json(&password_registration("alice@example.com", PASSWORD))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "the replacement flow works");
+    }
+);
+
+api_test!(
+    registration_flow_fetch_of_an_expired_flow_answers_410_pointing_at_the_api_init,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let flow = app.registration_flow().await;
+        let id = flow["id"].as_str().unwrap();
+        app.clock.advance(chrono::Duration::hours(2));
+        let res = app
+            .public(
+                Method::GET,
+                &format!("/self-service/registration/flows?id={id}"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::GONE);
+        assert_eq!(res.headers()["ory-error-id"], "self_service_flow_expired");
+        let expected = json!({"error": {
+            "id": "self_service_flow_expired",
+            "code": 410,
+            "status": "Gone",
+            "reason": "The registration flow has expired. Call the registration flow init API endpoint to initialize a new registration flow.",
+            "details": {"api": format!("{}/self-service/registration/api", app.public_url)},
+            "message": "The requested resource is no longer available because it has expired or is otherwise invalid."
+        }});
+        assert_eq!(res.text().await.unwrap(), format!("{expected}\n"));
+    }
+);
+
+api_test!(
+    registration_api_init_with_a_session_answers_400_session_already_available,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, _) = app.signed_up_user("alice@example.com").await;
+        let res = app
+            .public(Method::GET, "/self-service/registration/api")
+            .header("X-Session-Token", &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(res.headers()["content-type"], "application/json");
+        assert_eq!(res.headers()["ory-error-id"], "session_already_available");
+        let expected = json!({"error": {
+            "id": "session_already_available",
+            "code": 400,
+            "status": "Bad Request",
+            "reason": "A valid session was detected and thus registration is not possible.",
+            "message": "you are already logged in"
+        }});
+        assert_eq!(res.text().await.unwrap(), format!("{expected}\n"));
+    }
+);
+
+api_test!(
+    registration_submit_with_a_session_answers_the_session_already_available_envelope,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, _) = app.signed_up_user("alice@example.com").await;
+        let flow = app.registration_flow().await;
+        let res = submit_to(&app, flow["id"].as_str().unwrap())
+            .header("X-Session-Token", &token)
+            .json(&password_registration("bob@example.com", PASSWORD))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["ory-error-id"], "session_already_available");
+        let body = expect_json(res, StatusCode::BAD_REQUEST).await;
+        assert_eq!(
+            body["error"]["reason"],
+            "A valid session was detected and thus registration is not possible."
+        );
+    }
+);
