@@ -211,24 +211,50 @@ pub fn is_json_request(headers: &HeaderMap) -> bool {
         )
 }
 
-/// Whether an `Accept` header ranks `application/json` above `text/html`, `text/*` and `*/*`.
+/// Whether content negotiation over the offers `text/html`, `text/*`, `*/*`, `application/json`
+/// (default `text/*`) picks `application/json`, as Kratos's `gddo/httputil.NegotiateContentType`
+/// does: the highest `q` wins, and at equal `q` an exact match beats `type/*`, which beats `*/*`.
+/// So axios's `application/json, text/plain, */*` is a JSON request and a browser's navigation
+/// `Accept` (`text/html,…,*/*;q=0.8`) is not.
 fn prefers_json(accept: &str) -> bool {
-    let mut best_json = -1.0f32;
-    let mut best_html = -1.0f32;
-    for part in accept.split(',') {
-        let mut pieces = part.split(';');
-        let media = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
-        let q = pieces
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|q| q.parse::<f32>().ok())
-            .unwrap_or(1.0);
-        match media.as_str() {
-            "application/json" => best_json = best_json.max(q),
-            "text/html" | "text/*" | "*/*" => best_html = best_html.max(q),
-            _ => {}
+    const OFFERS: [&str; 4] = ["text/html", "text/*", "*/*", "application/json"];
+    let specs: Vec<(String, f32)> = accept
+        .split(',')
+        .filter_map(|part| {
+            let mut pieces = part.split(';');
+            let media = pieces.next()?.trim().to_ascii_lowercase();
+            let q = pieces
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (!media.is_empty()).then_some((media, q))
+        })
+        .collect();
+    let (mut best, mut best_q, mut best_wild) = ("text/*", -1.0f32, 3u8);
+    for offer in OFFERS {
+        for (media, q) in &specs {
+            let q = *q;
+            if q == 0.0 || q < best_q {
+                continue;
+            }
+            let wild = if media == "*/*" {
+                2
+            } else if let Some(prefix) = media.strip_suffix('*') {
+                if !offer.starts_with(prefix) {
+                    continue;
+                }
+                1
+            } else if media == offer {
+                0
+            } else {
+                continue;
+            };
+            if q > best_q || best_wild > wild {
+                (best, best_q, best_wild) = (offer, q, wild);
+            }
         }
     }
-    best_json > 0.0 && best_json > best_html
+    best == "application/json"
 }
 
 /// Whether the request was made by `fetch`/XHR (for the CSRF hint).
@@ -252,6 +278,15 @@ mod tests {
             "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
         ));
         assert!(prefers_json("application/json, text/plain, */*;q=0.5"));
+        assert!(
+            prefers_json("application/json, text/plain, */*"),
+            "axios's default"
+        );
+        assert!(
+            !prefers_json("text/html, application/json"),
+            "text/html is offered first"
+        );
+        assert!(!prefers_json("application/json;q=0"));
     }
 
     #[test]

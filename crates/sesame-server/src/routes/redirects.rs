@@ -21,6 +21,8 @@ pub fn admin_router() -> Router<AppState> {
     Router::new()
         .route("/admin/sessions/whoami", any(to_public))
         .route("/admin/self-service/{*rest}", any(to_public))
+        .route("/admin/schemas", any(to_public))
+        .route("/admin/schemas/{*rest}", any(to_public))
 }
 
 fn redirect(base: &str, path: &str, uri: &Uri) -> Response {

@@ -136,3 +136,22 @@ api_test!(
         );
     }
 );
+
+api_test!(
+    schemas_asked_on_the_admin_port_redirect_to_the_public_port,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        for (path, target) in [
+            ("/schemas", "/schemas"),
+            ("/admin/schemas", "/schemas"),
+            ("/schemas/default", "/schemas/default"),
+        ] {
+            let res = app.admin(Method::GET, path).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::TEMPORARY_REDIRECT, "{path}");
+            assert_eq!(
+                res.headers()["location"],
+                format!("{}{target}", app.public_url).as_str()
+            );
+        }
+    }
+);
