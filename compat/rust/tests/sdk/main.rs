@@ -1,0 +1,36 @@
+//! Sesame driven by Ory's official Rust SDK, `ory-kratos-client` 26.2.0: every operation Sesame
+//! implements, through the SDK's generated functions and typed models, on SQLite and PostgreSQL.
+//! Where the SDK cannot decode a shape from anyone (see `support`), the test says so and checks the
+//! same JSON against the SDK's models through the shim.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod admin;
+mod flows;
+mod sessions;
+mod support;
+
+use ory_kratos_client::models::{ContinueWith, UiNode, ui_node};
+use serde_json::json;
+use support::{SDK_DECODE_DEFECTS, continue_with_item};
+
+#[test]
+fn the_pinned_sdk_cannot_decode_kratos_ui_nodes_or_continue_with_items() {
+    // Kratos's own csrf_token node (spec §5.4) and set_ory_session_token item (§5.9). When this
+    // test fails, the pinned SDK decodes them: drop the shim and assert the SDK's values directly.
+    let node = json!({"type": "input", "group": "default", "attributes": {"name": "csrf_token",
+        "type": "hidden", "value": "", "required": true, "disabled": false, "node_type": "input"},
+        "messages": [], "meta": {}});
+    let err = serde_json::from_value::<UiNode>(node.clone()).unwrap_err();
+    assert!(err.to_string().starts_with(SDK_DECODE_DEFECTS[0]), "{err}");
+    let item = json!({"action": "set_ory_session_token", "ory_session_token": "ory_st_x"});
+    let err = serde_json::from_value::<ContinueWith>(item.clone()).unwrap_err();
+    assert!(err.to_string().starts_with(SDK_DECODE_DEFECTS[1]), "{err}");
+
+    let shimmed = support::ui_node(&node);
+    assert_eq!(shimmed.r#type, ui_node::TypeEnum::Input);
+    assert_eq!(shimmed.group, ui_node::GroupEnum::Default);
+    let ContinueWith::SetOrySessionToken(item) = continue_with_item(&item) else {
+        panic!("wrong variant");
+    };
+    assert_eq!(item.ory_session_token, "ory_st_x");
+}
