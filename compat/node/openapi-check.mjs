@@ -193,6 +193,7 @@ export class OpenApiChecker {
     this.undocumented = []; // statuses the operation does not document
     this.failures = []; // unexpected mismatches
     this.knownSeen = new Map(); // known mismatch id → count
+    this.operations = new Map(); // operationId → responses received (any status), for the coverage check
   }
 
   /** The path template and operation for a request, or null when the document has no such route. */
@@ -249,6 +250,8 @@ export class OpenApiChecker {
     }
     const operation = `${upper} ${found.template}`;
     const label = `${operation} ${status}`;
+    const { operationId } = found.operation;
+    if (operationId) this.operations.set(operationId, (this.operations.get(operationId) ?? 0) + 1);
     const documented = this.documentedResponse(found.template, upper, status);
     if (!documented) {
       this.undocumented.push(`${label} (${found.operation.operationId} does not document it)`);
@@ -352,6 +355,28 @@ export class OpenApiChecker {
     if (this.knownSeen.size) lines.push(`known mismatches seen: ${[...this.knownSeen].map(([id, n]) => `${id} ×${n}`).join(', ')}`);
     return lines.join('\n');
   }
+}
+
+/**
+ * The "Operations" table of docs/compatibility.md (`| \`operationId\` | METHOD | \`path\` | status |`)
+ * as `[{ operationId, method, path, status }]`, `status` being `supported`, `partly` or `not yet`
+ * (anything else is returned as written, for the caller to reject).
+ */
+export function operationsTable(markdown) {
+  const section = markdown.split('\n## Operations\n')[1];
+  if (section === undefined) throw new Error('docs/compatibility.md has no `## Operations` section');
+  return section
+    .split('\n## ')[0]
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .map((line) => {
+      const [operationId, method, path, status] = line
+        .trim()
+        .replace(/^\||\|$/g, '')
+        .split('|')
+        .map((c) => c.trim().replace(/^`|`$/g, ''));
+      return { operationId, method, path, status: status.startsWith('partly: ') ? 'partly' : status };
+    });
 }
 
 function headerValue(headers, name) {

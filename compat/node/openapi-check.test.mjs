@@ -210,3 +210,19 @@ describe('openapi-check', () => {
     assert.deepEqual(toJsonSchema({ type: 'array', items: { type: 'string' } }), { type: 'array', items: { type: 'string' } });
   });
 });
+
+test('operationsTable reads the rows of the Operations section only', async () => {
+  const { operationsTable } = await import('./openapi-check.mjs');
+  const md = [
+    '# Doc', '', '| `notThis` | GET | `/x` | supported |', '', '## Operations', '',
+    '| Operation | Method | Path | Status |', '|---|---|---|---|',
+    '| `toSession` | GET | `/sessions/whoami` | partly: `tokenize_as` |',
+    '| `isAlive` | GET | `/health/alive` | supported |',
+    '| `listSessions` | GET | `/admin/sessions` | not yet |', '', '## Next', '| `nor` | GET | `/y` | supported |',
+  ].join('\n');
+  assert.deepEqual(operationsTable(md), [
+    { operationId: 'toSession', method: 'GET', path: '/sessions/whoami', status: 'partly' },
+    { operationId: 'isAlive', method: 'GET', path: '/health/alive', status: 'supported' },
+    { operationId: 'listSessions', method: 'GET', path: '/admin/sessions', status: 'not yet' },
+  ]);
+});

@@ -10,22 +10,24 @@
 // ../shared/fixtures/kratos-openapi.json relative to the repository root. The server's log goes to
 // target/compat-node/sesame.log. All traffic stays on 127.0.0.1.
 //
+// The operationIds the SDK called are written to target/compat-node/operations.json, and the last test
+// fails unless they are exactly the rows docs/compatibility.md marks supported or partly.
+//
 // Where Sesame answers differently from Kratos, the difference is listed once, in KNOWN_MISMATCHES
 // below, with the reason; the tests still assert Kratos's behaviour and fail if a listed difference
 // disappears (so the entry gets removed when the server is fixed) or an unlisted one appears.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Configuration, FrontendApi, IdentityApi, MetadataApi } from '@ory/kratos-client';
-import { OpenApiChecker, SchemaMismatchError } from './openapi-check.mjs';
+import { OpenApiChecker, SchemaMismatchError, operationsTable } from './openapi-check.mjs';
+import { startSesame } from './sesame-server.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
@@ -40,7 +42,6 @@ const axios = createRequire(createRequire(import.meta.url).resolve('@ory/kratos-
 
 const TEST_TIMEOUT = 30_000;
 const STEP_TIMEOUT = 10_000;
-const READY_TIMEOUT = 30_000;
 const PASSWORD = 'correct-horse-battery-7';
 
 /**
@@ -82,7 +83,6 @@ const KNOWN_MISMATCHES = [
 // ---- server ---------------------------------------------------------------------------------
 
 let sesame;
-let sesameExit;
 let publicUrl; // http://127.0.0.1:<port>/ (trailing slash, as the server's base URL)
 let adminUrl;
 let publicBase; // the same without the trailing slash: the SDK's basePath
@@ -96,72 +96,21 @@ let schemas; // IdentityApi on the public port (where Kratos serves /schemas)
 let metadataPublic;
 let metadataAdmin;
 
-async function freePort() {
-  const srv = net.createServer();
-  await new Promise((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = srv.address();
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
-
-async function waitReady(url) {
-  const deadline = Date.now() + READY_TIMEOUT;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    if (sesame.exitCode !== null || sesame.signalCode !== null) {
-      throw new Error(`sesame exited (${sesame.exitCode ?? sesame.signalCode}) before it was ready; see target/compat-node/sesame.log`);
-    }
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
-    } catch (e) {
-      last = e.cause?.code ?? e.message;
-    }
-    await sleep(100);
-  }
-  throw new Error(`sesame was not ready within ${READY_TIMEOUT} ms (${url}: ${last}); see target/compat-node/sesame.log`);
-}
-
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   assert.ok(existsSync(SESAME_BIN), `no server binary at ${SESAME_BIN}: run \`cargo build -p sesame-cli\` or set SESAME_BIN`);
   assert.ok(existsSync(OPENAPI), `no OpenAPI document at ${OPENAPI}: shared/ must sit beside the repository`);
 
-  const publicPort = await freePort();
-  let adminPort = await freePort();
-  while (adminPort === publicPort) adminPort = await freePort();
-  publicUrl = `http://127.0.0.1:${publicPort}/`;
-  adminUrl = `http://127.0.0.1:${adminPort}/`;
+  sesame = await startSesame({
+    bin: SESAME_BIN,
+    cwd: ROOT,
+    args: ['serve', '--dev'],
+    env: { DSN: 'memory' },
+    log: path.join(ARTIFACTS, 'sesame.log'),
+  });
+  ({ publicUrl, adminUrl } = sesame);
   publicBase = publicUrl.slice(0, -1);
   adminBase = adminUrl.slice(0, -1);
-
-  const log = createWriteStream(path.join(ARTIFACTS, 'sesame.log'));
-  await new Promise((resolve) => log.once('open', resolve));
-  sesame = spawn(SESAME_BIN, ['serve', '--dev'], {
-    cwd: ROOT,
-    // Only what the server needs: no configuration leaks in from the caller's environment.
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/tmp',
-      RUST_BACKTRACE: '1',
-      DSN: 'memory',
-      SERVE_PUBLIC_HOST: '127.0.0.1',
-      SERVE_PUBLIC_PORT: String(publicPort),
-      SERVE_PUBLIC_BASE_URL: publicUrl,
-      SERVE_ADMIN_HOST: '127.0.0.1',
-      SERVE_ADMIN_PORT: String(adminPort),
-      SERVE_ADMIN_BASE_URL: adminUrl,
-    },
-    stdio: ['ignore', log, log],
-  });
-  sesameExit = new Promise((resolve) => sesame.once('exit', resolve));
-  process.once('exit', () => sesame.exitCode === null && sesame.signalCode === null && sesame.kill('SIGKILL'));
-  await waitReady(`${publicUrl}health/ready`);
-  await waitReady(`${adminUrl}health/ready`);
 
   checker = OpenApiChecker.load(OPENAPI, { known: KNOWN_MISMATCHES.filter((k) => k.kind === 'schema') });
   http = checker.attach(axios.create({ maxRedirects: 0, timeout: STEP_TIMEOUT }));
@@ -176,14 +125,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (sesame && sesame.exitCode === null && sesame.signalCode === null) {
-    sesame.kill('SIGTERM');
-    const exited = await Promise.race([sesameExit.then(() => true), sleep(5_000).then(() => false)]);
-    if (!exited) {
-      sesame.kill('SIGKILL');
-      await sesameExit;
-    }
-  }
+  await sesame?.stop();
 });
 
 // ---- helpers --------------------------------------------------------------------------------
@@ -863,6 +805,26 @@ describe("the response-schema check against Kratos's OpenAPI document", () => {
       behaviours.filter((id) => !knownBehaviourSeen.has(id)),
       [],
       'KNOWN_MISMATCHES behaviour entries that were not observed',
+    );
+  });
+});
+
+describe('docs/compatibility.md against what this suite exercised', () => {
+  test('the operations marked supported or partly are exactly the operations the SDK called', () => {
+    const called = [...checker.operations.keys()].sort();
+    writeFileSync(path.join(ARTIFACTS, 'operations.json'), `${JSON.stringify(Object.fromEntries([...checker.operations].sort()), null, 2)}\n`);
+    const rows = operationsTable(readFileSync(path.join(ROOT, 'docs', 'compatibility.md'), 'utf8'));
+    assert.ok(rows.length > 50, `only ${rows.length} rows in the Operations table`);
+    const claimed = rows.filter((r) => r.status === 'supported' || r.status === 'partly').map((r) => r.operationId).sort();
+    assert.deepEqual(
+      claimed.filter((id) => !called.includes(id)),
+      [],
+      'marked supported or partly in docs/compatibility.md but never called by this suite: add an SDK test (or fix the row)',
+    );
+    assert.deepEqual(
+      called.filter((id) => !claimed.includes(id)),
+      [],
+      'called by this suite but not marked supported or partly in docs/compatibility.md: update the row',
     );
   });
 });

@@ -87,7 +87,9 @@ impl TestAppBuilder {
         self
     }
 
-    /// Loads this YAML file first (environment overrides still apply).
+    /// Loads this YAML file first (environment overrides still apply). The file's values replace the
+    /// test defaults (cheap hashing, quiet log, fixed cookie key); the testkit still owns the
+    /// database, the listeners and so the base URLs.
     pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.config_file = Some(path.into());
         self
@@ -184,26 +186,46 @@ impl TestApp {
     }
 
     async fn start(&mut self) {
-        let mut env: HashMap<String, String> = [
+        // The testkit owns the database and the listeners (loopback, random ports).
+        let owned = [
             ("DSN", self.dsn.as_str()),
             ("SERVE_PUBLIC_HOST", "127.0.0.1"),
             ("SERVE_PUBLIC_PORT", "0"),
             ("SERVE_ADMIN_HOST", "127.0.0.1"),
             ("SERVE_ADMIN_PORT", "0"),
+        ];
+        // Test defaults (cheap hashing, quiet log, a fixed cookie key), unless a configuration file
+        // is given: then the file's values stand, as they would in production.
+        let defaults = [
             ("HASHERS_ARGON2_MEMORY", "65536"),
             ("HASHERS_ARGON2_ITERATIONS", "1"),
             ("HASHERS_BCRYPT_COST", "4"),
             ("LOG_LEVEL", "warn"),
             ("SECRETS_COOKIE", "test-cookie-secret-0123456789"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+        ];
+        let defaults = if self.config_file.is_some() {
+            &[][..]
+        } else {
+            &defaults[..]
+        };
+        let mut env: HashMap<String, String> = owned
+            .iter()
+            .chain(defaults)
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         env.extend(self.env.clone());
-        let loaded = sesame_server::load(self.config_file.as_deref(), true, &|name| {
+        let mut loaded = sesame_server::load(self.config_file.as_deref(), true, &|name| {
             env.get(name).cloned()
         })
         .unwrap_or_else(|e| panic!("test configuration is invalid: {e}"));
+        // The ports are picked at bind time, so the base URLs follow them (a file's `base_url`s
+        // name ports this server does not listen on), unless the test sets them itself.
+        if !self.env.contains_key("SERVE_PUBLIC_BASE_URL") {
+            loaded.config.serve.public.base_url = None;
+        }
+        if !self.env.contains_key("SERVE_ADMIN_BASE_URL") {
+            loaded.config.serve.admin.base_url = None;
+        }
         let store = match (&self.backend, &self.pg_schema) {
             (Backend::Postgres(url), Some(schema)) => {
                 sesame_store::connect_postgres_schema(url, schema)

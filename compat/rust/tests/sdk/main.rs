@@ -6,6 +6,7 @@
 
 mod admin;
 mod flows;
+mod quickstart;
 mod sessions;
 mod support;
 

@@ -203,6 +203,12 @@ fn check(config: &Config, warnings: &mut Vec<String>) -> Result<(), ConfigError>
             ));
         }
     }
+    if config.log.leak_sensitive_values {
+        warnings.push(
+            "log.leak_sensitive_values: true is accepted and ignored: Sesame never logs secrets, passwords, tokens or cookies"
+                .into(),
+        );
+    }
     if config
         .selfservice
         .methods

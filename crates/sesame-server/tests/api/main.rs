@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod browser;
+mod compatibility_doc;
 mod cors;
 mod identities;
 mod login;
