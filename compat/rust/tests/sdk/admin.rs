@@ -1,5 +1,6 @@
 //! The admin identities API, identity schemas, health and version, through the SDK.
 
+use crate::proxy::Checks;
 use crate::support::*;
 use ory_kratos_client::apis::{Error, ResponseContent, frontend_api, identity_api, metadata_api};
 use ory_kratos_client::models::{
@@ -13,7 +14,8 @@ use sesame_testkit::{TestApp, api_test};
 
 api_test!(admin_identities_run_through_the_sdk, |backend| async move {
     let app = TestApp::spawn(backend).await;
-    let admin = native(&app.admin_url);
+    let checks = Checks::for_app(&app).await;
+    let admin = native(&checks.admin_url);
 
     let created = identity_api::create_identity(
         &admin,
@@ -91,7 +93,7 @@ api_test!(admin_identities_run_through_the_sdk, |backend| async move {
     // The imported password signs in through the SDK.
     let flow = app.login_flow().await;
     frontend_api::update_login_flow(
-        &native(&app.public_url),
+        &native(&checks.public_url),
         flow["id"].as_str().unwrap(),
         login_body("heidi@example.com", PASSWORD, None),
         None,
@@ -172,11 +174,13 @@ api_test!(admin_identities_run_through_the_sdk, |backend| async move {
         .expect("listIdentities")
         .is_empty()
     );
+    checks.finish();
 });
 
 api_test!(identity_schemas_run_through_the_sdk, |backend| async move {
     let app = TestApp::spawn(backend).await;
-    let public = native(&app.public_url);
+    let checks = Checks::for_app(&app).await;
+    let public = native(&checks.public_url);
 
     let schemas = identity_api::list_identity_schemas(&public, None, None, None, None)
         .await
@@ -210,22 +214,25 @@ api_test!(identity_schemas_run_through_the_sdk, |backend| async move {
         (status, body.error.code),
         (StatusCode::NOT_FOUND, Some(404))
     );
+    checks.finish();
 });
 
 api_test!(
     health_and_version_run_through_the_sdk,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        for base in [&app.public_url, &app.admin_url] {
+        let checks = Checks::for_app(&app).await;
+        for base in [&checks.public_url, &checks.admin_url] {
             let config = native(base);
             let alive = metadata_api::is_alive(&config).await.expect("isAlive");
             assert_eq!(alive.status, "ok");
             let ready = metadata_api::is_ready(&config).await.expect("isReady");
             assert_eq!(ready.status, "ok");
         }
-        let version = metadata_api::get_version(&native(&app.admin_url))
+        let version = metadata_api::get_version(&native(&checks.admin_url))
             .await
             .expect("getVersion");
         assert_eq!(version.version, env!("CARGO_PKG_VERSION"));
+        checks.finish();
     }
 );

@@ -1,5 +1,6 @@
 //! Registration and login flows, native and browser, through the SDK.
 
+use crate::proxy::Checks;
 use crate::support::*;
 use ory_kratos_client::apis::{Error, ResponseContent, frontend_api};
 use ory_kratos_client::models::continue_with_set_ory_session_token::ActionEnum::SetOrySessionToken;
@@ -15,7 +16,8 @@ api_test!(
     native_registration_and_login_flows_run_through_the_sdk,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let public = native(&app.public_url);
+        let checks = Checks::for_app(&app).await;
+        let public = native(&checks.public_url);
 
         // createNativeRegistrationFlow and getRegistrationFlow.
         let flow = or_shim(
@@ -197,6 +199,7 @@ api_test!(
         assert_eq!(rejected.id, again.id);
         let messages = rejected.ui.messages.unwrap_or_default();
         assert_eq!(messages.iter().map(|m| m.id).collect::<Vec<_>>(), [4000006]);
+        checks.finish();
     }
 );
 
@@ -204,7 +207,8 @@ api_test!(
     browser_flows_run_through_the_sdk_and_end_in_a_session_cookie,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let browser = browser(&app.public_url);
+        let checks = Checks::for_app(&app).await;
+        let browser = browser(&checks.public_url);
 
         // createBrowserRegistrationFlow: typed (through the shim) but its anti-CSRF cookie is
         // not exposed, so the flow used below is created with the configuration's client.
@@ -295,13 +299,15 @@ api_test!(
         );
         let cookie = set_cookie(&headers, "ory_kratos_session=").expect("a session cookie");
 
-        let whoami = frontend_api::to_session(&native(&app.public_url), None, Some(&cookie), None)
-            .await
-            .expect("toSession with the cookie");
+        let whoami =
+            frontend_api::to_session(&native(&checks.public_url), None, Some(&cookie), None)
+                .await
+                .expect("toSession with the cookie");
         assert_eq!(whoami.id, success.session.id);
         assert_eq!(
             whoami.identity.and_then(|i| i.traits),
             Some(json!({"email": "frank@example.com"}))
         );
+        checks.finish();
     }
 );

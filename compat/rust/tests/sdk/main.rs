@@ -2,10 +2,15 @@
 //! implements, through the SDK's generated functions and typed models, on SQLite and PostgreSQL.
 //! Where the SDK cannot decode a shape from anyone (see `support`), the test says so and checks the
 //! same JSON against the SDK's models through the shim.
+//! Every response the SDK configurations receive passes through a validating proxy (`proxy`) that
+//! checks its body against Kratos's OpenAPI document (`openapi`); each test ends with
+//! `checks.finish()`, which fails on any mismatch and unless at least one body was validated.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
 mod flows;
+mod openapi;
+mod proxy;
 mod quickstart;
 mod sessions;
 mod support;

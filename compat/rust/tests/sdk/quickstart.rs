@@ -4,6 +4,7 @@
 //! file's base URLs follow the bound ports. Everything else is the quickstart's: bcrypt cost 8,
 //! the `session` + `show_verification_ui` registration hooks, CORS, 10m flow lifespans.
 
+use crate::proxy::Checks;
 use crate::support::*;
 use ory_kratos_client::apis::{Error, ResponseContent, frontend_api, identity_api};
 use ory_kratos_client::models::UpdateRegistrationFlowWithPasswordMethod;
@@ -50,7 +51,8 @@ api_test!(
         let Some(app) = quickstart_app(backend).await else {
             return;
         };
-        let public = native(&app.public_url);
+        let checks = Checks::for_app(&app).await;
+        let public = native(&checks.public_url);
         let email = "ada@example.com";
         let traits = json!({"email": email, "name": {"first": "Ada", "last": "Lovelace"}});
 
@@ -85,7 +87,7 @@ api_test!(
         let first_token = registered.session_token.expect("the session hook signs in");
 
         // hashers: bcrypt, cost 8 (the admin API shows the hash on request).
-        let admin = native(&app.admin_url);
+        let admin = native(&checks.admin_url);
         let identity = identity_api::get_identity(
             &admin,
             &registered.identity.id,
@@ -138,7 +140,7 @@ api_test!(
             Some(registered.identity.id.clone())
         );
         let by_bearer =
-            frontend_api::to_session(&bearer(&app.public_url, &token), None, None, None)
+            frontend_api::to_session(&bearer(&checks.public_url, &token), None, None, None)
                 .await
                 .expect("toSession with a bearer token");
         assert_eq!(by_bearer.id, by_token.id);
@@ -157,8 +159,8 @@ api_test!(
             .expect("the registration's session lives on");
 
         // A browser: sign-up with the cookie jar, toSession with the cookie, browser logout.
-        let (cookie, identity_id) = browser_sign_up(&app.public_url, "grace@example.com").await;
-        let browser = browser(&app.public_url);
+        let (cookie, identity_id) = browser_sign_up(&checks.public_url, "grace@example.com").await;
+        let browser = browser(&checks.public_url);
         let me = frontend_api::to_session(&browser, None, Some(&cookie), None)
             .await
             .expect("toSession with the cookie");
@@ -189,6 +191,7 @@ api_test!(
             location.starts_with("http://127.0.0.1:4455/login?flow="),
             "{location}"
         );
+        checks.finish();
     }
 );
 

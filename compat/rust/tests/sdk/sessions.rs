@@ -1,5 +1,6 @@
 //! `toSession` by token, cookie and bearer; native and browser logout, through the SDK.
 
+use crate::proxy::Checks;
 use crate::support::*;
 use ory_kratos_client::apis::{Error, ResponseContent, frontend_api};
 use ory_kratos_client::models::{PerformNativeLogoutBody, verifiable_identity_address};
@@ -9,11 +10,11 @@ use sesame_testkit::{TestApp, api_test};
 
 /// Signs up through the testkit and logs in through the SDK (`update_login_flow`, whose success
 /// body the SDK decodes: `continue_with` is `null` for native logins, as in Kratos).
-async fn sdk_login(app: &TestApp, email: &str) -> (String, String) {
+async fn sdk_login(app: &TestApp, checks: &Checks, email: &str) -> (String, String) {
     let (_, identity_id) = app.signed_up_user(email).await;
     let flow = app.login_flow().await;
     let login = frontend_api::update_login_flow(
-        &native(&app.public_url),
+        &native(&checks.public_url),
         flow["id"].as_str().unwrap(),
         login_body(email, PASSWORD, None),
         None,
@@ -28,8 +29,9 @@ api_test!(
     to_session_reads_the_token_the_cookie_and_a_bearer_token,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let public = native(&app.public_url);
-        let (token, identity_id) = sdk_login(&app, "carol@example.com").await;
+        let checks = Checks::for_app(&app).await;
+        let public = native(&checks.public_url);
+        let (token, identity_id) = sdk_login(&app, &checks, "carol@example.com").await;
 
         let by_token = frontend_api::to_session(&public, Some(&token), None, None)
             .await
@@ -49,12 +51,13 @@ api_test!(
         assert!(!addresses[0].verified);
 
         let by_bearer =
-            frontend_api::to_session(&bearer(&app.public_url, &token), None, None, None)
+            frontend_api::to_session(&bearer(&checks.public_url, &token), None, None, None)
                 .await
                 .expect("toSession with Authorization: Bearer");
         assert_eq!(by_bearer.id, by_token.id);
 
-        let (cookie, cookie_identity) = browser_sign_up(&app.public_url, "dave@example.com").await;
+        let (cookie, cookie_identity) =
+            browser_sign_up(&checks.public_url, "dave@example.com").await;
         let by_cookie = frontend_api::to_session(&public, None, Some(&cookie), None)
             .await
             .expect("toSession with Cookie");
@@ -80,13 +83,15 @@ api_test!(
             body.error.reason.as_deref(),
             Some("No valid session credentials found in the request.")
         );
+        checks.finish();
     }
 );
 
 api_test!(native_logout_runs_through_the_sdk, |backend| async move {
     let app = TestApp::spawn(backend).await;
-    let public = native(&app.public_url);
-    let (token, _) = sdk_login(&app, "erin@example.com").await;
+    let checks = Checks::for_app(&app).await;
+    let public = native(&checks.public_url);
+    let (token, _) = sdk_login(&app, &checks, "erin@example.com").await;
 
     frontend_api::perform_native_logout(&public, PerformNativeLogoutBody::new(token.clone()))
         .await
@@ -115,12 +120,14 @@ api_test!(native_logout_runs_through_the_sdk, |backend| async move {
     };
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body.error.code, Some(403));
+    checks.finish();
 });
 
 api_test!(browser_logout_runs_through_the_sdk, |backend| async move {
     let app = TestApp::spawn(backend).await;
-    let browser = browser(&app.public_url);
-    let (cookie, _) = browser_sign_up(&app.public_url, "grace@example.com").await;
+    let checks = Checks::for_app(&app).await;
+    let browser = browser(&checks.public_url);
+    let (cookie, _) = browser_sign_up(&checks.public_url, "grace@example.com").await;
 
     let logout = frontend_api::create_browser_logout_flow(&browser, Some(&cookie), None)
         .await
@@ -158,4 +165,5 @@ api_test!(browser_logout_runs_through_the_sdk, |backend| async move {
     };
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body.error.id.as_deref(), Some("session_inactive"));
+    checks.finish();
 });
