@@ -24,6 +24,19 @@ pub async fn no_cache_on_get(req: Request, next: Next) -> Response {
     res
 }
 
+/// Kratos's anti-CSRF middleware marks every public answer as depending on cookies (`Vary: Cookie`),
+/// except the paths it ignores: `/sessions…` (whoami among them) and the health checks.
+pub async fn vary_cookie(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let ignored = path.starts_with("/sessions") || path.starts_with("/health/");
+    let mut res = next.run(req).await;
+    if !ignored {
+        res.headers_mut()
+            .append(header::VARY, HeaderValue::from_static("Cookie"));
+    }
+    res
+}
+
 /// Copies `X-Request-ID` into `error.request` of generic error envelopes.
 pub async fn request_id(req: Request, next: Next) -> Response {
     let request_id = req

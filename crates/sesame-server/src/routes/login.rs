@@ -197,7 +197,10 @@ async fn submit(
         &mut res,
         respond::session_cookie(&state, &done.token, done.expires_at, now),
     );
-    // A new session gets a new anti-CSRF token (spec §4.4).
-    respond::set_cookie(&mut res, respond::new_csrf_cookie(&state, now).1);
+    // A new session gets a new anti-CSRF token (spec §4.4); re-authenticating the session the
+    // request already carried keeps it, as in Kratos.
+    if ctx.token.as_ref() != Some(&done.token) {
+        respond::set_cookie(&mut res, respond::new_csrf_cookie(&state, now).1);
+    }
     Ok(res)
 }

@@ -53,7 +53,7 @@ pub fn public(state: AppState, cors: Option<Arc<CorsPolicy>>) -> Router {
         .merge(health::router())
         .merge(ui::router())
         .merge(redirects::public_router());
-    let app = layered(router, state);
+    let app = layered(router, state).layer(axum::middleware::from_fn(middleware::vary_cookie));
     // Outermost, like Kratos's rs/cors handler: preflights are answered before routing (unknown
     // paths included), and no inner layer can drop the headers. Absent when disabled.
     match cors {

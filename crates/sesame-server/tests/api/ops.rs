@@ -325,3 +325,31 @@ api_test!(
         assert!(raw.contains("\"first\":\"\\u003c\\u0026\\u003e\""), "{raw}");
     }
 );
+
+api_test!(
+    self_service_answers_vary_by_cookie_but_whoami_does_not,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let res = app
+            .public(Method::GET, "/self-service/login/api")
+            .send()
+            .await
+            .unwrap();
+        assert!(res.headers().get_all("vary").iter().any(|v| v == "Cookie"));
+        let res = app
+            .public(Method::GET, "/sessions/whoami")
+            .send()
+            .await
+            .unwrap();
+        assert!(res.headers().get("vary").is_none());
+        let res = app
+            .admin(Method::GET, "/admin/identities")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.headers().get("vary").is_none(),
+            "the admin port has no anti-CSRF middleware"
+        );
+    }
+);

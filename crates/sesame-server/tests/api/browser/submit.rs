@@ -470,3 +470,37 @@ api_test!(
         }
     }
 );
+
+api_test!(
+    re_authenticating_the_same_session_keeps_the_anti_csrf_cookie,
+    |backend| async move {
+        let app = spawn(backend).await;
+        user(&app, "again@example.com").await;
+        let (session, _) = browser_login(&app, "again@example.com").await;
+        // A refresh flow made with the session cookie, submitted by the same browser.
+        let res = app
+            .public(Method::GET, "/self-service/login/browser?refresh=true")
+            .header("Accept", "application/json")
+            .header("Cookie", session.pair())
+            .send()
+            .await
+            .unwrap();
+        let csrf = cookie_named(&res, &csrf_cookie_name(&app));
+        let flow = expect_json(res, StatusCode::OK).await;
+        assert_eq!(flow["refresh"], true);
+        let both = format!("{}; {}", csrf.pair(), session.pair());
+        let res = submit(&app, "login", &flow, Some(&both))
+            .header("Accept", "application/json")
+            .json(&password_login(&flow, "again@example.com", PASSWORD))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let names: Vec<String> = set_cookies(&res).into_iter().map(|c| c.name).collect();
+        assert_eq!(
+            names,
+            ["ory_kratos_session"],
+            "the anti-CSRF cookie is kept for the same session"
+        );
+    }
+);
