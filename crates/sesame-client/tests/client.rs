@@ -1,0 +1,474 @@
+//! `sesame-client` against a real server: every `to_session` option and every error kind.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::{Value, json};
+use sesame_client::{
+    CancellationToken, Client, DEFAULT_USER_AGENT, ErrorKind, Interceptor, RequestParts,
+    ResponseParts, StatusCode,
+};
+use sesame_core::aal::Aal;
+use sesame_core::cookie::{CookieRecord, CookieSealer};
+use sesame_core::identity::{Credential, CredentialType};
+use sesame_core::{Clock, IdentityId, SessionToken};
+use sesame_testkit::{TestApp, api_test};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+fn client(app: &TestApp) -> Client {
+    Client::builder(&app.public_url)
+        .admin_url(&app.admin_url)
+        .build()
+        .unwrap()
+}
+
+fn session_cookie(token: &str) -> String {
+    let sealer = CookieSealer::new(
+        &["test-cookie-secret-0123456789".into()],
+        "ory_kratos_session",
+    );
+    let record = CookieRecord {
+        token: SessionToken::from_client(token).unwrap(),
+        expires_at: chrono::Utc::now() + chrono::Duration::hours(24),
+    };
+    format!("ory_kratos_session={}", sealer.seal(&record).unwrap())
+}
+
+/// Gives the identity a TOTP credential at the store level, so its highest available AAL is aal2.
+async fn add_totp_credential(app: &TestApp, identity_id: &str) {
+    let store = app.store();
+    let id = IdentityId::parse(identity_id).unwrap();
+    let mut identity = store.identity(id).await.unwrap().unwrap();
+    let mut credentials = store.credentials(&[id]).await.unwrap();
+    let now = app.clock.now();
+    credentials.push(Credential {
+        id: uuid::Uuid::new_v4(),
+        identity_id: id,
+        kind: CredentialType::Totp,
+        identifiers: vec![identity_id.to_owned()],
+        config: json!({"totp_url": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP"}),
+        version: 0,
+        created_at: now,
+        updated_at: now,
+    });
+    identity.available_aal = Aal::Aal2;
+    store
+        .update_identity(&identity, Some(&credentials))
+        .await
+        .unwrap();
+}
+
+/// Records what it sees, and tags every request.
+#[derive(Default)]
+struct Recorder {
+    requests: Mutex<Vec<(String, Value)>>,
+    responses: Mutex<Vec<(StatusCode, Value)>>,
+}
+
+impl Interceptor for Recorder {
+    fn on_request(&self, req: &mut RequestParts) {
+        let seen = req.extra.get("trace").cloned().unwrap_or(Value::Null);
+        self.requests.lock().unwrap().push((req.url.clone(), seen));
+        req.headers.insert("x-intercepted", "yes".parse().unwrap());
+        req.extra.insert("intercepted".into(), json!(true));
+    }
+
+    fn on_response(&self, res: &ResponseParts<'_>) {
+        let seen = res.extra.get("trace").cloned().unwrap_or(Value::Null);
+        self.responses.lock().unwrap().push((res.status, seen));
+    }
+}
+
+/// A local listener that accepts connections and never answers.
+async fn silent_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    format!("http://{addr}")
+}
+
+api_test!(
+    to_session_by_token_returns_the_session_and_identity_id,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, identity_id) = app.signed_up_user("token@example.com").await;
+        let res = client(&app)
+            .to_session()
+            .x_session_token(&token)
+            .await
+            .unwrap();
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.status_text, "OK");
+        assert!(!res.is_redirect);
+        assert!(res.redirects.is_empty());
+        assert_eq!(res.identity_id(), Some(identity_id.as_str()));
+        let identity = res.data.identity.as_ref().unwrap();
+        assert_eq!(identity.id.to_string(), identity_id);
+        assert!(res.data.active);
+        let whoami: Value = app.whoami(&token).await.json().await.unwrap();
+        assert_eq!(res.data.id.to_string(), whoami["id"].as_str().unwrap());
+        assert_eq!(res.request.method, sesame_client::Method::GET);
+        assert_eq!(
+            res.request.url,
+            format!("{}/sessions/whoami", app.public_url)
+        );
+    }
+);
+
+api_test!(
+    to_session_by_cookie_ignores_other_cookies,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, identity_id) = app.signed_up_user("cookie@example.com").await;
+        let cookie = format!("theme=dark; {}; lang=en", session_cookie(&token));
+        let res = client(&app)
+            .to_session()
+            .cookie(&cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.identity_id(), Some(identity_id.as_str()));
+        assert!(!format!("{res:?}").contains(&cookie));
+    }
+);
+
+api_test!(
+    to_session_without_credentials_is_session_inactive_with_the_raw_body,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let err = client(&app)
+            .to_session()
+            .header("X-Request-ID", "req-42")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::SessionInactive);
+        assert_eq!(err.id(), Some("session_inactive"));
+        assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+        let raw = err.response.as_ref().unwrap();
+        assert_eq!(raw.headers["ory-error-id"], "session_inactive");
+        // The server echoes the request id header into the body: the header reached it.
+        let body: Value = serde_json::from_slice(&raw.body).unwrap();
+        assert_eq!(body["error"]["id"], "session_inactive");
+        assert_eq!(body["error"]["request"], "req-42");
+        assert!(err.to_string().contains("session_inactive"));
+    }
+);
+
+api_test!(
+    to_session_of_an_aal1_session_needing_aal2_is_aal2_required,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, identity_id) = app.signed_up_user("totp@example.com").await;
+        add_totp_credential(&app, &identity_id).await;
+        let err = client(&app)
+            .to_session()
+            .x_session_token(&token)
+            .send()
+            .await
+            .unwrap_err();
+        let to = format!("{}/self-service/login/browser?aal=aal2", app.public_url);
+        assert_eq!(
+            err.kind,
+            ErrorKind::Aal2Required {
+                redirect_browser_to: Some(to)
+            }
+        );
+        assert_eq!(err.status(), Some(StatusCode::FORBIDDEN));
+        let debug = format!("{err:?}");
+        assert!(!debug.contains(&token), "{debug}");
+        assert!(debug.contains("***"));
+        assert!(!err.to_string().contains(&token));
+    }
+);
+
+api_test!(
+    to_session_reports_other_envelopes_as_api_errors,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, _) = app.signed_up_user("tokenize@example.com").await;
+        let err = client(&app)
+            .to_session()
+            .x_session_token(&token)
+            .tokenize_as("foo")
+            .send()
+            .await
+            .unwrap_err();
+        let ErrorKind::Api(error) = &err.kind else {
+            panic!("expected an API error, got {err:?}");
+        };
+        assert_eq!(error.code, Some(400));
+        assert_eq!(
+            error.reason.as_deref(),
+            Some("Unable to find tokenizer template \"foo\".")
+        );
+        assert!(
+            err.request
+                .url
+                .ends_with("/sessions/whoami?tokenize_as=foo")
+        );
+    }
+);
+
+api_test!(
+    to_session_reports_a_success_body_that_is_not_a_session_as_decode,
+    |backend| async move {
+        // The health endpoint answers 200 with a JSON body that is not a session.
+        let app = TestApp::spawn(backend).await;
+        let client = Client::builder(format!("{}/health/alive#", app.public_url))
+            .build()
+            .unwrap();
+        let err = client.to_session().send().await.unwrap_err();
+        assert!(matches!(err.kind, ErrorKind::Decode { .. }), "{err:?}");
+        let raw = err.response.as_ref().unwrap();
+        assert_eq!(raw.status, StatusCode::OK);
+        assert!(!raw.body.is_empty());
+    }
+);
+
+api_test!(
+    extra_values_are_seen_by_interceptors_and_returned_with_the_headers_sent,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, _) = app.signed_up_user("extra@example.com").await;
+        let recorder = Arc::new(Recorder::default());
+        let client = Client::builder(&app.public_url)
+            .default_header("x-tenant", "acme")
+            .interceptor(recorder.clone())
+            .build()
+            .unwrap();
+        let res = client
+            .to_session()
+            .x_session_token(&token)
+            .header("x-custom", "42")
+            .extra("trace", json!("abc"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.extra["trace"], "abc");
+        assert_eq!(res.extra["intercepted"], true);
+        assert_eq!(
+            *recorder.requests.lock().unwrap(),
+            [(format!("{}/sessions/whoami", app.public_url), json!("abc"))]
+        );
+        assert_eq!(
+            *recorder.responses.lock().unwrap(),
+            [(StatusCode::OK, json!("abc"))]
+        );
+        let sent = &res.request.headers;
+        assert_eq!(sent["x-custom"], "42");
+        assert_eq!(sent["x-tenant"], "acme");
+        assert_eq!(sent["x-intercepted"], "yes");
+        assert_eq!(sent["user-agent"], DEFAULT_USER_AGENT);
+        assert_eq!(sent["x-session-token"], token.as_str());
+        let debug = format!("{res:?}");
+        assert!(!debug.contains(&token), "{debug}");
+        assert!(debug.contains("\"x-session-token\": \"***\""), "{debug}");
+    }
+);
+
+api_test!(
+    a_configured_user_agent_replaces_the_default,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let client = Client::builder(&app.public_url)
+            .user_agent("my-app/1.0")
+            .build()
+            .unwrap();
+        let err = client.to_session().send().await.unwrap_err();
+        assert_eq!(err.request.headers["user-agent"], "my-app/1.0");
+    }
+);
+
+api_test!(
+    validate_status_turns_a_401_into_a_success_value,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let res = client(&app)
+            .to_session()
+            .validate_status(|s| s == StatusCode::UNAUTHORIZED)
+            .send_raw()
+            .await
+            .unwrap();
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(res.status_text, "Unauthorized");
+        assert_eq!(res.data["error"]["id"], "session_inactive");
+
+        // With `send`, an accepted status that is not a session is a decode error.
+        let err = client(&app)
+            .to_session()
+            .validate_status(|s| s == StatusCode::UNAUTHORIZED)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(matches!(err.kind, ErrorKind::Decode { .. }), "{err:?}");
+
+        // And a 200 refused by `validate_status` is an API error, not a session.
+        let (token, _) = app.signed_up_user("refused@example.com").await;
+        let err = client(&app)
+            .to_session()
+            .x_session_token(&token)
+            .validate_status(|s| s == StatusCode::UNAUTHORIZED)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err.kind, ErrorKind::Api(e) if e.code == Some(200)),
+            "{err:?}"
+        );
+    }
+);
+
+api_test!(
+    progress_callbacks_count_up_to_the_total,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, _) = app.signed_up_user("progress@example.com").await;
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let (s, r) = (sent.clone(), received.clone());
+        let res = client(&app)
+            .to_session()
+            .x_session_token(&token)
+            .on_send_progress(move |done, total| s.lock().unwrap().push((done, total)))
+            .on_receive_progress(move |done, total| r.lock().unwrap().push((done, total)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(*sent.lock().unwrap(), [(0, 0)]);
+        let body_len = app.whoami(&token).await.bytes().await.unwrap().len() as u64;
+        let received = received.lock().unwrap().clone();
+        assert!(!received.is_empty());
+        assert!(
+            received
+                .windows(2)
+                .all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1)
+        );
+        assert_eq!(*received.last().unwrap(), (body_len, body_len));
+        let length: u64 = res.headers["content-length"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(length, body_len);
+    }
+);
+
+api_test!(
+    a_cancelled_token_stops_the_call_before_it_is_sent,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let recorder = Arc::new(Recorder::default());
+        let client = Client::builder(&app.public_url)
+            .interceptor(recorder.clone())
+            .build()
+            .unwrap();
+        let token = CancellationToken::new();
+        token.cancel();
+        let err = client
+            .to_session()
+            .cancellation(token)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Cancelled);
+        assert!(err.response.is_none());
+        assert!(
+            recorder.responses.lock().unwrap().is_empty(),
+            "nothing was answered"
+        );
+
+        // Cancelling concurrently with a real call either wins or loses, but never hangs.
+        let (session, _) = app.signed_up_user("race@example.com").await;
+        let token = CancellationToken::new();
+        let canceller = token.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            canceller.cancel();
+        });
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(5),
+            client
+                .to_session()
+                .x_session_token(&session)
+                .cancellation(token)
+                .send(),
+        )
+        .await
+        .expect("cancellation never hangs");
+        if let Err(e) = outcome {
+            assert_eq!(e.kind, ErrorKind::Cancelled);
+        }
+    }
+);
+
+#[tokio::test]
+async fn cancelling_a_call_in_flight_returns_cancelled() {
+    let client = Client::builder(silent_server().await).build().unwrap();
+    let token = CancellationToken::new();
+    let canceller = token.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        canceller.cancel();
+    });
+    let err = tokio::time::timeout(
+        Duration::from_secs(5),
+        client
+            .to_session()
+            .x_session_token("ory_st_x")
+            .cancellation(token)
+            .send(),
+    )
+    .await
+    .expect("cancellation never hangs")
+    .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Cancelled);
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    let client = Client::builder(silent_server().await)
+        .timeout(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let err = client
+        .to_session()
+        .x_session_token("ory_st_secretsecretsecretsecretsecret12")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout);
+    assert!(!format!("{err:?}").contains("secretsecret"));
+    assert!(!err.to_string().contains("secretsecret"));
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_transport_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let err = Client::builder(url)
+        .build()
+        .unwrap()
+        .to_session()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::Transport(_)), "{err:?}");
+}
+
+#[test]
+fn invalid_configuration_is_reported_by_build() {
+    let err = Client::builder("not a url").build().unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::Config(_)), "{err:?}");
+    let err = Client::builder("http://127.0.0.1:1")
+        .default_header("x-secret", "bad\nvalue")
+        .build()
+        .unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::Config(_)), "{err:?}");
+    assert!(!err.to_string().contains("bad"));
+}
