@@ -1,6 +1,8 @@
 //! The `sesame` command: a thin shell over sesame-server. It parses arguments, loads the
 //! configuration, and runs the server or the migrations; every error is one clear line on stderr.
 
+mod whoami;
+
 use clap::{Args, Parser, Subcommand};
 use sesame_server::state::SystemClock;
 use sesame_server::{Application, LoadedConfig, shutdown_signal, telemetry};
@@ -34,6 +36,19 @@ enum Command {
         #[command(flatten)]
         config: ConfigArgs,
     },
+    /// Ask a Sesame (or Kratos) server who a session token or cookie belongs to, as apps do with
+    /// `toSession`: prints the session as JSON, or exits 1 with the error id.
+    Whoami {
+        /// The session token (`ory_st_…`), sent as `X-Session-Token`.
+        #[arg(long, env = "SESAME_SESSION_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// A whole `Cookie` header, as a browser would send it.
+        #[arg(long)]
+        cookie: Option<String>,
+        /// The server's public URL.
+        #[arg(long, default_value = "http://127.0.0.1:4433", value_name = "URL")]
+        endpoint: String,
+    },
 }
 
 #[derive(Args)]
@@ -62,6 +77,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("server error: {e}"))
         }
+        Command::Whoami {
+            token,
+            cookie,
+            endpoint,
+        } => whoami::run(&endpoint, token, cookie).await,
         Command::Migrate { config } => {
             let loaded = load(&config, false)?;
             telemetry::init(&loaded.config.log);

@@ -135,3 +135,56 @@ fn serve_runs_with_no_config_file_and_stops_cleanly_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Runs `sesame whoami` off the async runtime (the server under test runs on it).
+async fn whoami(args: Vec<String>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || sesame().arg("whoami").args(args).output().unwrap())
+        .await
+        .unwrap()
+}
+
+sesame_testkit::api_test!(
+    whoami_prints_the_session_or_the_error_id,
+    |backend| async move {
+        let app = sesame_testkit::TestApp::spawn(backend).await;
+        let (token, identity_id) = app.signed_up_user("cli@example.com").await;
+
+        let out = whoami(vec![
+            "--endpoint".into(),
+            app.public_url.clone(),
+            "--token".into(),
+            token.clone(),
+        ])
+        .await;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let session: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(session["identity"]["id"], identity_id.as_str());
+        assert_eq!(session["identity"]["traits"]["email"], "cli@example.com");
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains(&token),
+            "the token is never printed"
+        );
+
+        let out = whoami(vec!["--endpoint".into(), app.public_url.clone()]).await;
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim(), "sesame: session_inactive (401 Unauthorized)");
+
+        let out = whoami(vec![
+            "--endpoint".into(),
+            app.public_url.clone(),
+            "--cookie".into(),
+            "ory_kratos_session=forged".into(),
+        ])
+        .await;
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "an unreadable cookie is no session"
+        );
+    }
+);
