@@ -14,6 +14,7 @@ fn sesame() -> Command {
         "SERVE_ADMIN_PORT",
         "LOG_LEVEL",
         "LOG_FORMAT",
+        "SESAME_SESSION_TOKEN",
     ] {
         c.env_remove(var);
     }
