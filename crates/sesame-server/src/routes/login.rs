@@ -100,28 +100,21 @@ async fn init_browser(
 ) -> Result<Response, ApiError> {
     let now = state.now();
     let json = is_json_request(&headers);
-    let (csrf, set_csrf) = match csrf_cookie(&state, &headers) {
-        Some(existing) => (existing, None),
-        None => respond::new_csrf_cookie(&state, now),
-    };
+    let (csrf, set_csrf) = super::flow_csrf(&state, &headers, now);
     let init = init(&state, &headers, &uri, FlowType::Browser, Some(csrf))?;
     let return_to = init.return_to.clone();
-    let mut res = match state.login.init(init, token.get(), now).await {
-        Ok(flow) if json => Json(flow).into_response(),
-        Ok(flow) => respond::redirect(
-            StatusCode::SEE_OTHER,
-            &respond::flow_url(&state.browser.login_ui, flow.id),
-        ),
-        Err(CoreError::SessionAlreadyAvailable { .. }) if !json => respond::redirect(
-            StatusCode::SEE_OTHER,
-            return_to
-                .as_deref()
-                .unwrap_or(&state.browser.default_return),
-        ),
-        Err(e) => return Err(core_err(&state)(e)),
-    };
-    respond::set_cookie(&mut res, set_csrf);
-    Ok(res)
+    let created = state.login.init(init, token.get(), now).await.map(|f| {
+        let id = f.id;
+        (f, id)
+    });
+    super::browser_init_answer(
+        &state,
+        created,
+        json,
+        &state.browser.login_ui,
+        return_to.as_deref(),
+        set_csrf,
+    )
 }
 
 async fn get_flow(

@@ -110,3 +110,42 @@ pub fn browser_flow_error(
         other => core_err(state)(other),
     }
 }
+
+/// The anti-CSRF token a new browser flow is bound to: the request's cookie if it has a valid one,
+/// else a new token with the `Set-Cookie` that hands it out.
+pub fn flow_csrf(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (String, Option<axum::http::HeaderValue>) {
+    match crate::extract::csrf_cookie(state, headers) {
+        Some(existing) => (existing, None),
+        None => crate::browser::respond::new_csrf_cookie(state, now),
+    }
+}
+
+/// Answers a browser flow init: the flow as JSON for single-page apps, else a 303 to the UI; a
+/// browser that is already signed in is sent on to `return_to` or the default return URL. A new
+/// anti-CSRF cookie is set on every answer.
+pub fn browser_init_answer<F: serde::Serialize>(
+    state: &AppState,
+    created: Result<(F, uuid::Uuid), sesame_core::CoreError>,
+    json: bool,
+    ui: &str,
+    return_to: Option<&str>,
+    set_csrf: Option<axum::http::HeaderValue>,
+) -> Result<axum::response::Response, ApiError> {
+    use crate::browser::respond;
+    use axum::http::StatusCode;
+    let mut res = match created {
+        Ok((flow, _)) if json => crate::json::Json(flow).into_response(),
+        Ok((_, id)) => respond::redirect(StatusCode::SEE_OTHER, &respond::flow_url(ui, id)),
+        Err(sesame_core::CoreError::SessionAlreadyAvailable { .. }) if !json => respond::redirect(
+            StatusCode::SEE_OTHER,
+            return_to.unwrap_or(&state.browser.default_return),
+        ),
+        Err(e) => return Err(core_err(state)(e)),
+    };
+    respond::set_cookie(&mut res, set_csrf);
+    Ok(res)
+}

@@ -61,12 +61,9 @@ async fn init_browser(
     let now = state.now();
     let json = is_json_request(&headers);
     let return_to = return_to(&state, &uri)?;
-    let (csrf, set_csrf) = match csrf_cookie(&state, &headers) {
-        Some(existing) => (existing, None),
-        None => respond::new_csrf_cookie(&state, now),
-    };
+    let (csrf, set_csrf) = super::flow_csrf(&state, &headers, now);
     let url = request_url(&state, &headers, &uri);
-    let mut res = match state
+    let created = state
         .registration
         .init(
             FlowType::Browser,
@@ -77,22 +74,18 @@ async fn init_browser(
             now,
         )
         .await
-    {
-        Ok(flow) if json => Json(flow).into_response(),
-        Ok(flow) => respond::redirect(
-            StatusCode::SEE_OTHER,
-            &respond::flow_url(&state.browser.registration_ui, flow.id),
-        ),
-        Err(CoreError::SessionAlreadyAvailable { .. }) if !json => respond::redirect(
-            StatusCode::SEE_OTHER,
-            return_to
-                .as_deref()
-                .unwrap_or(&state.browser.default_return),
-        ),
-        Err(e) => return Err(core_err(&state)(e)),
-    };
-    respond::set_cookie(&mut res, set_csrf);
-    Ok(res)
+        .map(|f| {
+            let id = f.id;
+            (f, id)
+        });
+    super::browser_init_answer(
+        &state,
+        created,
+        json,
+        &state.browser.registration_ui,
+        return_to.as_deref(),
+        set_csrf,
+    )
 }
 
 async fn get_flow(
