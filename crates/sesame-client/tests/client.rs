@@ -6,10 +6,6 @@ use sesame_client::{
     CancellationToken, Client, DEFAULT_USER_AGENT, ErrorKind, Interceptor, RequestParts,
     ResponseParts, StatusCode,
 };
-use sesame_core::aal::Aal;
-use sesame_core::cookie::{CookieRecord, CookieSealer};
-use sesame_core::identity::{Credential, CredentialType};
-use sesame_core::{Clock, IdentityId, SessionToken};
 use sesame_testkit::{TestApp, api_test};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,40 +17,9 @@ fn client(app: &TestApp) -> Client {
         .unwrap()
 }
 
+/// A sealed session cookie for `token`, as the test server would issue it.
 fn session_cookie(token: &str) -> String {
-    let sealer = CookieSealer::new(
-        &["test-cookie-secret-0123456789".into()],
-        "ory_kratos_session",
-    );
-    let record = CookieRecord {
-        token: SessionToken::from_client(token).unwrap(),
-        expires_at: chrono::Utc::now() + chrono::Duration::hours(24),
-    };
-    format!("ory_kratos_session={}", sealer.seal(&record).unwrap())
-}
-
-/// Gives the identity a TOTP credential at the store level, so its highest available AAL is aal2.
-async fn add_totp_credential(app: &TestApp, identity_id: &str) {
-    let store = app.store();
-    let id = IdentityId::parse(identity_id).unwrap();
-    let mut identity = store.identity(id).await.unwrap().unwrap();
-    let mut credentials = store.credentials(&[id]).await.unwrap();
-    let now = app.clock.now();
-    credentials.push(Credential {
-        id: uuid::Uuid::new_v4(),
-        identity_id: id,
-        kind: CredentialType::Totp,
-        identifiers: vec![identity_id.to_owned()],
-        config: json!({"totp_url": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP"}),
-        version: 0,
-        created_at: now,
-        updated_at: now,
-    });
-    identity.available_aal = Aal::Aal2;
-    store
-        .update_identity(&identity, Some(&credentials))
-        .await
-        .unwrap();
+    sesame_testkit::sealed_session_cookie(token, chrono::Utc::now() + chrono::Duration::hours(24))
 }
 
 /// Records what it sees, and tags every request.
@@ -164,7 +129,7 @@ api_test!(
     |backend| async move {
         let app = TestApp::spawn(backend).await;
         let (token, identity_id) = app.signed_up_user("totp@example.com").await;
-        add_totp_credential(&app, &identity_id).await;
+        app.add_totp_credential(&identity_id).await;
         let err = client(&app)
             .to_session()
             .x_session_token(&token)

@@ -8,7 +8,11 @@
 
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
-use sesame_core::clock::FixedClock;
+use sesame_core::SessionToken;
+use sesame_core::aal::Aal;
+use sesame_core::clock::{Clock, FixedClock};
+use sesame_core::cookie::{CookieRecord, CookieSealer};
+use sesame_core::identity::{Credential, CredentialType};
 use sesame_core::store::Store;
 use sesame_server::Application;
 use sesame_store::Dsn;
@@ -20,6 +24,27 @@ use tokio::task::JoinHandle;
 
 pub use reqwest;
 pub use serde_json;
+
+/// The session cookie key (`secrets.cookie`) of test servers started without a configuration file.
+pub const TEST_COOKIE_SECRET: &str = "test-cookie-secret-0123456789";
+
+/// Seals and opens cookies named `name` as a test server does.
+pub fn cookie_sealer(name: &str) -> CookieSealer {
+    CookieSealer::new(&[TEST_COOKIE_SECRET.to_owned()], name)
+}
+
+/// A `Cookie` header carrying a session cookie for `token` that records `expires_at`, sealed as a
+/// test server seals them.
+pub fn sealed_session_cookie(token: &str, expires_at: chrono::DateTime<chrono::Utc>) -> String {
+    let record = CookieRecord {
+        token: SessionToken::from_client(token).expect("a non-empty token"),
+        expires_at,
+    };
+    let value = cookie_sealer("ory_kratos_session")
+        .seal(&record)
+        .expect("the cookie seals");
+    format!("ory_kratos_session={value}")
+}
 
 /// Which database a test runs on.
 #[derive(Debug, Clone)]
@@ -201,7 +226,7 @@ impl TestApp {
             ("HASHERS_ARGON2_ITERATIONS", "1"),
             ("HASHERS_BCRYPT_COST", "4"),
             ("LOG_LEVEL", "warn"),
-            ("SECRETS_COOKIE", "test-cookie-secret-0123456789"),
+            ("SECRETS_COOKIE", TEST_COOKIE_SECRET),
         ];
         let defaults = if self.config_file.is_some() {
             &[][..]
@@ -366,6 +391,35 @@ impl TestApp {
             body["session_token"].as_str().unwrap().to_owned(),
             body["identity"]["id"].as_str().unwrap().to_owned(),
         )
+    }
+
+    /// Gives the identity a TOTP credential at the store level, so that its highest available AAL
+    /// is aal2 (for tests of the AAL rule that need no TOTP enrolment).
+    pub async fn add_totp_credential(&self, identity_id: &str) {
+        let store = self.store();
+        let id = sesame_core::IdentityId::parse(identity_id).expect("an identity id");
+        let mut identity = store
+            .identity(id)
+            .await
+            .expect("the store answers")
+            .expect("the identity exists");
+        let mut credentials = store.credentials(&[id]).await.expect("the store answers");
+        let now = self.clock.now();
+        credentials.push(Credential {
+            id: uuid::Uuid::new_v4(),
+            identity_id: id,
+            kind: CredentialType::Totp,
+            identifiers: vec![identity_id.to_owned()],
+            config: json!({"totp_url": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP"}),
+            version: 0,
+            created_at: now,
+            updated_at: now,
+        });
+        identity.available_aal = Aal::Aal2;
+        store
+            .update_identity(&identity, Some(&credentials))
+            .await
+            .expect("the identity updates");
     }
 
     /// `GET /sessions/whoami` with `X-Session-Token`.

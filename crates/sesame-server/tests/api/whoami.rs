@@ -1,11 +1,5 @@
 //! `GET /sessions/whoami`: credential order, the 200 body and headers, every 401 case, the AAL rule.
 
-use sesame_core::Clock;
-use sesame_core::IdentityId;
-use sesame_core::SessionToken;
-use sesame_core::aal::Aal;
-use sesame_core::cookie::{CookieRecord, CookieSealer};
-use sesame_core::identity::{Credential, CredentialType};
 use sesame_testkit::reqwest::{Method, StatusCode};
 use sesame_testkit::serde_json::{Value, json};
 use sesame_testkit::{TestApp, api_test, expect_json};
@@ -124,42 +118,9 @@ api_test!(
 
 const AAL2_REASON: &str = "An active session was found but it does not fulfill the requested Authenticator Assurance Level. Please verify yourself with a second factor to resolve this issue.";
 
-/// A sealed session cookie for `token`, as the server (configured by the testkit) would issue it.
+/// A sealed session cookie for `token`, as the test server would issue it.
 fn session_cookie(token: &str) -> String {
-    let sealer = CookieSealer::new(
-        &["test-cookie-secret-0123456789".into()],
-        "ory_kratos_session",
-    );
-    let record = CookieRecord {
-        token: SessionToken::from_client(token).unwrap(),
-        expires_at: chrono::Utc::now() + chrono::Duration::hours(24),
-    };
-    format!("ory_kratos_session={}", sealer.seal(&record).unwrap())
-}
-
-/// Gives the identity a TOTP credential at the store level (TOTP enrolment arrives in a later
-/// issue), so that its highest available AAL is aal2.
-async fn add_totp_credential(app: &TestApp, identity_id: &str) {
-    let store = app.store();
-    let id = IdentityId::parse(identity_id).unwrap();
-    let mut identity = store.identity(id).await.unwrap().unwrap();
-    let mut credentials = store.credentials(&[id]).await.unwrap();
-    let now = app.clock.now();
-    credentials.push(Credential {
-        id: uuid::Uuid::new_v4(),
-        identity_id: id,
-        kind: CredentialType::Totp,
-        identifiers: vec![identity_id.to_owned()],
-        config: json!({"totp_url": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP"}),
-        version: 0,
-        created_at: now,
-        updated_at: now,
-    });
-    identity.available_aal = Aal::Aal2;
-    store
-        .update_identity(&identity, Some(&credentials))
-        .await
-        .unwrap();
+    sesame_testkit::sealed_session_cookie(token, chrono::Utc::now() + chrono::Duration::hours(24))
 }
 
 api_test!(
@@ -480,7 +441,7 @@ api_test!(
     |backend| async move {
         let app = TestApp::spawn(backend).await;
         let (token, identity_id) = app.signed_up_user("totp@example.com").await;
-        add_totp_credential(&app, &identity_id).await;
+        app.add_totp_credential(&identity_id).await;
 
         let res = app
             .public(Method::GET, "/sessions/whoami")
@@ -514,7 +475,7 @@ api_test!(
             .spawn()
             .await;
         let (token, identity_id) = app.signed_up_user("totp-aal1@example.com").await;
-        add_totp_credential(&app, &identity_id).await;
+        app.add_totp_credential(&identity_id).await;
         let body = expect_json(app.whoami(&token).await, StatusCode::OK).await;
         assert_eq!(body["authenticator_assurance_level"], "aal1");
         assert_eq!(body["identity"]["id"], identity_id.as_str());

@@ -2,8 +2,6 @@
 //! a session cookie whose recorded expiry fell behind the session's (spec §1.5).
 
 use super::*;
-use sesame_core::SessionToken;
-use sesame_core::cookie::CookieRecord;
 use sesame_testkit::api_test;
 
 // --- cookie configuration -----------------------------------------------------------------------
@@ -161,19 +159,6 @@ api_test!(
 
 // --- whoami and the session cookie --------------------------------------------------------------
 
-/// A session cookie for `token` recording `expires_at`, sealed as the testkit's server seals them.
-fn sealed_cookie(token: &str, expires_at: chrono::DateTime<chrono::Utc>) -> String {
-    let sealer = CookieSealer::new(
-        &["test-cookie-secret-0123456789".into()],
-        "ory_kratos_session",
-    );
-    let record = CookieRecord {
-        token: SessionToken::from_client(token).unwrap(),
-        expires_at,
-    };
-    format!("ory_kratos_session={}", sealer.seal(&record).unwrap())
-}
-
 fn expires_at(session: &Value) -> chrono::DateTime<chrono::Utc> {
     session["expires_at"].as_str().unwrap().parse().unwrap()
 }
@@ -186,7 +171,10 @@ api_test!(
         let session = expect_json(app.whoami(&token).await, StatusCode::OK).await;
         let session_expiry = expires_at(&session);
         app.clock.advance(chrono::Duration::hours(1));
-        let stale = sealed_cookie(&token, session_expiry - chrono::Duration::hours(1));
+        let stale = sesame_testkit::sealed_session_cookie(
+            &token,
+            session_expiry - chrono::Duration::hours(1),
+        );
 
         let res = whoami_with(&app, &stale).await;
         let all = set_cookies(&res);
@@ -245,7 +233,10 @@ api_test!(
         let app = spawn(backend).await;
         let (token, _) = app.signed_up_user("no-csrf@example.com").await;
         let session = expect_json(app.whoami(&token).await, StatusCode::OK).await;
-        let stale = sealed_cookie(&token, expires_at(&session) - chrono::Duration::minutes(1));
+        let stale = sesame_testkit::sealed_session_cookie(
+            &token,
+            expires_at(&session) - chrono::Duration::minutes(1),
+        );
         let responses = [
             whoami_with(&app, &stale).await,
             app.public(Method::GET, "/sessions/whoami")

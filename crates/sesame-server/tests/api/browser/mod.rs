@@ -12,7 +12,6 @@ mod submit;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sesame_core::Clock;
-use sesame_core::cookie::CookieSealer;
 use sesame_testkit::reqwest::{Method, RequestBuilder, Response, StatusCode};
 use sesame_testkit::serde_json::{Value, json};
 use sesame_testkit::{Backend, TestApp, TestAppBuilder, expect_json};
@@ -125,7 +124,7 @@ fn expires_in(app: &TestApp, secs: i64) -> String {
 
 /// The session token a sealed session cookie carries (the testkit's `secrets.cookie`).
 fn unseal(cookie: &SetCookie) -> String {
-    CookieSealer::new(&["test-cookie-secret-0123456789".into()], &cookie.name)
+    sesame_testkit::cookie_sealer(&cookie.name)
         .open(&cookie.value)
         .unwrap_or_else(|| panic!("the session cookie does not open: {}", cookie.raw))
         .token
