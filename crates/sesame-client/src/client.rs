@@ -2,8 +2,7 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::response::RequestInfo;
-use crate::session::ToSession;
-use http::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use http::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use http::{Method, StatusCode};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -98,13 +97,24 @@ impl Client {
         self.inner.admin_url.as_deref()
     }
 
-    /// `GET /sessions/whoami` (Ory's `toSession`): who does this credential belong to?
-    pub fn to_session(&self) -> ToSession {
-        ToSession::new(self.clone())
+    /// A URL on the public API.
+    pub(crate) fn public(&self, path: &str) -> String {
+        format!("{}{path}", self.inner.public_url)
+    }
+
+    /// A URL on the admin API, or why there is none.
+    pub(crate) fn admin(&self, path: &str) -> Result<String, String> {
+        match &self.inner.admin_url {
+            Some(base) => Ok(format!("{base}{path}")),
+            None => Err(format!(
+                "{path} is an admin API call, and the client has no admin URL (ClientBuilder::admin_url)"
+            )),
+        }
     }
 }
 
-/// Configures a [`Client`]; see [`Client::builder`].
+/// Configures a [`Client`]; see [`Client::builder`]. Requests send `Accept: application/json`
+/// unless a default header says otherwise.
 pub struct ClientBuilder {
     public_url: String,
     admin_url: Option<String>,
@@ -177,6 +187,10 @@ impl ClientBuilder {
         let agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| config("the user agent is not a valid header value".to_owned()))?;
         default_headers.insert(USER_AGENT, agent);
+        // Browser endpoints answer JSON (not redirects to HTML pages) to JSON clients.
+        default_headers
+            .entry(ACCEPT)
+            .or_insert(HeaderValue::from_static("application/json"));
         // Redirects are followed by hand (same origin only) so that they can be reported, and so
         // that credentials never travel to another origin.
         let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());

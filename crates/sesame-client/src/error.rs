@@ -2,7 +2,7 @@
 
 use crate::response::{RawResponse, RequestInfo};
 use http::StatusCode;
-use sesame_types::{ErrorEnvelope, GenericError};
+use sesame_types::{ErrorEnvelope, GenericError, LoginFlow, RegistrationFlow};
 use std::fmt;
 use std::ops::Deref;
 
@@ -19,6 +19,14 @@ pub enum ErrorKind {
         /// Where to send the browser to complete the second factor.
         redirect_browser_to: Option<String>,
     },
+    /// A submitted login form was refused (400): the flow, whose `ui.messages` and node messages
+    /// say why (e.g. 4000006 for wrong credentials). Submit again to the same flow.
+    #[error("the login flow refused the submission")]
+    LoginRejected(Box<LoginFlow>),
+    /// A submitted registration form was refused (400): the flow with its messages (e.g. 4000007
+    /// for an identifier that exists, 4000005 for a weak password).
+    #[error("the registration flow refused the submission")]
+    RegistrationRejected(Box<RegistrationFlow>),
     /// Any other non-success answer. Without an error envelope, `code` and `status` are filled in
     /// from the HTTP status.
     #[error("API error {}: {}", .0.code.unwrap_or_default(), .0.message)]
@@ -87,6 +95,33 @@ impl Error {
         }
     }
 
+    /// Where the API asks a browser to go next, if it says: `redirect_browser_to` of
+    /// [`ErrorKind::Aal2Required`], or of an envelope such as `browser_location_change_required`
+    /// (top level or in `details`).
+    pub fn redirect_browser_to(&self) -> Option<String> {
+        if let ErrorKind::Aal2Required {
+            redirect_browser_to,
+        } = &self.kind
+        {
+            return redirect_browser_to.clone();
+        }
+        let envelope =
+            serde_json::from_slice::<ErrorEnvelope>(&self.response.as_ref()?.body).ok()?;
+        envelope_redirect(&envelope)
+    }
+
+    /// The replacement flow of a `self_service_flow_expired` refusal (410): submitting to an
+    /// expired flow creates a new one, whose id this is. Fetch it and show its form again.
+    pub fn use_flow_id(&self) -> Option<uuid::Uuid> {
+        let envelope =
+            serde_json::from_slice::<ErrorEnvelope>(&self.response.as_ref()?.body).ok()?;
+        envelope
+            .extra
+            .get("use_flow_id")
+            .and_then(|v| v.as_str())
+            .and_then(|v| uuid::Uuid::parse_str(v).ok())
+    }
+
     /// The HTTP status, if a response arrived.
     pub fn status(&self) -> Option<StatusCode> {
         self.response.as_ref().map(|r| r.status)
@@ -122,25 +157,59 @@ impl std::error::Error for Error {
     }
 }
 
-/// Classifies a non-success response. `whoami` makes every 401 a `SessionInactive`.
-pub(crate) fn classify(status: StatusCode, body: &[u8], whoami: bool) -> ErrorKind {
+/// How an endpoint's refusals read, beyond the error envelope every endpoint may answer.
+/// Internal to [`Endpoint`](crate::Endpoint); apps never need it.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusals {
+    /// Error envelopes only.
+    Envelope,
+    /// whoami: every 401 is `SessionInactive`.
+    Whoami,
+    /// A login submission: a 400 may carry the flow.
+    Login,
+    /// A registration submission: a 400 may carry the flow.
+    Registration,
+}
+
+fn envelope_redirect(envelope: &ErrorEnvelope) -> Option<String> {
+    let top = envelope.extra.get("redirect_browser_to");
+    let nested = envelope
+        .error
+        .details
+        .as_ref()
+        .and_then(|d| d.get("redirect_browser_to"));
+    top.or(nested).and_then(|v| v.as_str()).map(str::to_owned)
+}
+
+/// Classifies a non-success response.
+pub(crate) fn classify(status: StatusCode, body: &[u8], refusals: Refusals) -> ErrorKind {
     let envelope = serde_json::from_slice::<ErrorEnvelope>(body).ok();
     let id = envelope.as_ref().and_then(|e| e.error.id.as_deref());
-    if status == StatusCode::UNAUTHORIZED && (whoami || id == Some("session_inactive")) {
+    if status == StatusCode::UNAUTHORIZED
+        && (refusals == Refusals::Whoami || id == Some("session_inactive"))
+    {
         return ErrorKind::SessionInactive;
     }
-    match envelope {
-        Some(envelope) if id == Some("session_aal2_required") => {
-            let top = envelope.extra.get("redirect_browser_to");
-            let nested = envelope
-                .error
-                .details
-                .as_ref()
-                .and_then(|d| d.get("redirect_browser_to"));
-            ErrorKind::Aal2Required {
-                redirect_browser_to: top.or(nested).and_then(|v| v.as_str()).map(str::to_owned),
+    if envelope.is_none() && status == StatusCode::BAD_REQUEST {
+        match refusals {
+            Refusals::Login => {
+                if let Ok(flow) = serde_json::from_slice::<LoginFlow>(body) {
+                    return ErrorKind::LoginRejected(Box::new(flow));
+                }
             }
+            Refusals::Registration => {
+                if let Ok(flow) = serde_json::from_slice::<RegistrationFlow>(body) {
+                    return ErrorKind::RegistrationRejected(Box::new(flow));
+                }
+            }
+            Refusals::Envelope | Refusals::Whoami => {}
         }
+    }
+    match envelope {
+        Some(envelope) if id == Some("session_aal2_required") => ErrorKind::Aal2Required {
+            redirect_browser_to: envelope_redirect(&envelope),
+        },
         Some(envelope) => ErrorKind::Api(envelope.error),
         None => ErrorKind::Api(GenericError {
             code: Some(status.as_u16()),

@@ -2,10 +2,10 @@
 //! redirects, progress reporting, and the mapping of answers to [`Response`] or [`Error`].
 
 use crate::client::{Client, RequestParts, ResponseParts, parse_header};
-use crate::error::{Error, ErrorKind, classify, describe};
+use crate::error::{Error, ErrorKind, Refusals, classify, describe};
 use crate::response::{RawResponse, RequestInfo, Response};
 use futures_util::StreamExt;
-use http::header::{HeaderMap, LOCATION};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION};
 use http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -18,6 +18,8 @@ pub(crate) type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
 pub(crate) type ValidateFn = Arc<dyn Fn(StatusCode) -> bool + Send + Sync>;
 
 const MAX_REDIRECTS: usize = 10;
+/// Request bodies are handed to the connection in chunks of this size, for send progress.
+const SEND_CHUNK: usize = 8 * 1024;
 
 /// One request being built.
 pub(crate) struct Call {
@@ -26,6 +28,7 @@ pub(crate) struct Call {
     url: String,
     query: Vec<(String, String)>,
     headers: HeaderMap,
+    body: Option<bytes::Bytes>,
     extra: Map<String, Value>,
     validate_status: Option<ValidateFn>,
     on_send_progress: Option<ProgressFn>,
@@ -51,6 +54,7 @@ impl Call {
             url,
             query: Vec::new(),
             headers: HeaderMap::new(),
+            body: None,
             extra: Map::new(),
             validate_status: None,
             on_send_progress: None,
@@ -69,8 +73,25 @@ impl Call {
         }
     }
 
+    /// Fails the request at send time with [`ErrorKind::Config`]; nothing is sent.
+    pub(crate) fn invalid(&mut self, message: String) {
+        self.invalid = Some(message);
+    }
+
     pub(crate) fn query(&mut self, name: &str, value: &str) {
         self.query.push((name.to_owned(), value.to_owned()));
+    }
+
+    /// Sets a JSON body (and its `Content-Type`).
+    pub(crate) fn json<B: serde::Serialize + ?Sized>(&mut self, body: &B) {
+        match serde_json::to_vec(body) {
+            Ok(bytes) => {
+                self.body = Some(bytes.into());
+                self.headers
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+            Err(e) => self.invalid = Some(format!("the request body does not serialise: {e}")),
+        }
     }
 
     pub(crate) fn extra(&mut self, key: String, value: Value) {
@@ -96,15 +117,18 @@ impl Call {
     /// Sends the request and reads the whole body. Non-success statuses are not errors yet.
     pub(crate) async fn execute(self) -> Result<Received, Error> {
         let inner = self.client.inner.clone();
+        let unsent = |message: String| {
+            let request = RequestInfo {
+                method: self.method.clone(),
+                url: self.url.clone(),
+                headers: HeaderMap::new(),
+            };
+            Err(Error::new(ErrorKind::Config(message), request, None))
+        };
         let mut url = match reqwest::Url::parse(&self.url) {
             Ok(url) => url,
-            Err(e) => {
-                return Err(Error::new(
-                    ErrorKind::Config(format!("invalid URL: {e}")),
-                    RequestInfo::default(),
-                    None,
-                ));
-            }
+            Err(_) if self.invalid.is_some() => return unsent(self.invalid.unwrap_or_default()),
+            Err(e) => return unsent(format!("invalid URL: {e}")),
         };
         if !self.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&self.query);
@@ -143,8 +167,14 @@ impl Call {
             return fail(ErrorKind::Cancelled);
         }
         let exchange = async {
-            let (res, redirects) =
-                send_following(&inner.http, &parts, url, self.on_send_progress.as_deref()).await?;
+            let (res, redirects) = send_following(
+                &inner.http,
+                &parts,
+                url,
+                self.body.as_ref(),
+                self.on_send_progress.clone(),
+            )
+            .await?;
             let status = res.status();
             let headers = res.headers().clone();
             for interceptor in &inner.interceptors {
@@ -191,11 +221,13 @@ impl Call {
 }
 
 impl Received {
-    /// Decodes an accepted answer as `T`, or turns a refused one into its typed error. `whoami`
-    /// makes every refused 401 a [`ErrorKind::SessionInactive`].
-    pub(crate) fn decode<T: DeserializeOwned>(self, whoami: bool) -> Result<Response<T>, Error> {
+    /// Decodes an accepted answer as `T`, or turns a refused one into its typed error.
+    pub(crate) fn decode<T: DeserializeOwned>(
+        self,
+        refusals: Refusals,
+    ) -> Result<Response<T>, Error> {
         if !self.accepted {
-            let kind = classify(self.raw.status, &self.raw.body, whoami);
+            let kind = classify(self.raw.status, &self.raw.body, refusals);
             return Err(Error::new(kind, self.request, Some(self.raw)));
         }
         let body: &[u8] = if self.raw.body.is_empty() {
@@ -239,27 +271,41 @@ fn transport(error: reqwest::Error) -> ErrorKind {
 }
 
 /// Sends, following same-origin redirects only: credentials never leave the origin they were
-/// meant for, and a cross-origin redirect is returned as it is.
+/// meant for, and a cross-origin redirect is returned as it is. A 303 continues with a bodiless
+/// `GET`; 307 and 308 repeat the method and body.
 async fn send_following(
     http: &reqwest::Client,
     parts: &RequestParts,
     mut url: reqwest::Url,
-    on_send_progress: Option<&(dyn Fn(u64, u64) + Send + Sync)>,
+    body: Option<&bytes::Bytes>,
+    on_send_progress: Option<ProgressFn>,
 ) -> Result<(reqwest::Response, Vec<String>), ErrorKind> {
     let mut method = parts.method.clone();
+    let mut body = body.cloned();
     let mut redirects = Vec::new();
     loop {
-        let res = http
+        let mut request = http
             .request(method.clone(), url.clone())
-            .headers(parts.headers.clone())
-            .send()
-            .await
-            .map_err(transport)?;
-        if redirects.is_empty() {
-            // Requests carry no body yet: the send is complete once the head is written.
-            if let Some(progress) = on_send_progress {
-                progress(0, 0);
+            .headers(parts.headers.clone());
+        // Progress is reported for the first request only; redirects repeat what was sent.
+        let progress = on_send_progress.clone().filter(|_| redirects.is_empty());
+        match (&body, &progress) {
+            (Some(bytes), Some(progress)) => {
+                request =
+                    request
+                        .header(CONTENT_LENGTH, bytes.len())
+                        .body(reqwest::Body::wrap_stream(progress_stream(
+                            bytes.clone(),
+                            progress.clone(),
+                        )));
             }
+            (Some(bytes), None) => request = request.body(bytes.clone()),
+            (None, _) => {}
+        }
+        let res = request.send().await.map_err(transport)?;
+        if let (None, Some(progress)) = (&body, &progress) {
+            // A bodiless request is completely sent once its head is written.
+            progress(0, 0);
         }
         let status = res.status();
         let next = res
@@ -274,8 +320,12 @@ async fn send_following(
                     && redirects.len() < MAX_REDIRECTS
                     && next.origin() == url.origin() =>
             {
-                if status == StatusCode::SEE_OTHER {
+                if status == StatusCode::SEE_OTHER
+                    || (matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
+                        && method == Method::POST)
+                {
                     method = Method::GET;
+                    body = None;
                 }
                 redirects.push(next.to_string());
                 url = next;
@@ -283,6 +333,29 @@ async fn send_following(
             _ => return Ok((res, redirects)),
         }
     }
+}
+
+/// The body as a stream of chunks that reports `(bytes handed to the connection, total)` as each
+/// chunk is taken, the last report being `(total, total)`. (The connection stops polling once it
+/// has `Content-Length` bytes, so the report goes with the chunk, not after the stream's end.)
+fn progress_stream(
+    bytes: bytes::Bytes,
+    progress: ProgressFn,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static {
+    let total = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if bytes.is_empty() {
+        progress(0, 0);
+    }
+    let chunks: Vec<bytes::Bytes> = (0..bytes.len())
+        .step_by(SEND_CHUNK)
+        .map(|start| bytes.slice(start..(start + SEND_CHUNK).min(bytes.len())))
+        .collect();
+    let mut done: u64 = 0;
+    futures_util::stream::iter(chunks).map(move |chunk| {
+        done += u64::try_from(chunk.len()).unwrap_or(u64::MAX);
+        progress(done, total);
+        Ok(chunk)
+    })
 }
 
 /// Streams the body, reporting `(done, total)`: total is the `Content-Length`, or the bytes so far

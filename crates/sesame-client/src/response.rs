@@ -77,6 +77,35 @@ impl<T> Response<T> {
             .get(IDENTITY_ID_HEADER)
             .and_then(|v| v.to_str().ok())
     }
+
+    /// The absolute URL of the `Link` header's entry with this `rel` (`next`, `first` …).
+    pub fn link(&self, rel: &str) -> Option<String> {
+        let base = reqwest::Url::parse(&self.request.url).ok()?;
+        self.headers
+            .get_all(http::header::LINK)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .find_map(|entry| {
+                let (target, params) = entry.trim().split_once(';')?;
+                let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+                let matches = params.split(';').any(|p| {
+                    p.trim()
+                        .strip_prefix("rel=")
+                        .is_some_and(|v| v.trim_matches('"') == rel)
+                });
+                matches.then(|| base.join(target).ok().map(String::from))?
+            })
+    }
+
+    /// The `page_token` of the `Link: rel="next"` entry: pass it to the next request's
+    /// `page_token`. `None` on the last page.
+    pub fn next_page_token(&self) -> Option<String> {
+        let next = reqwest::Url::parse(&self.link("next")?).ok()?;
+        next.query_pairs()
+            .find(|(k, _)| k == "page_token")
+            .map(|(_, v)| v.into_owned())
+    }
 }
 
 impl<T: fmt::Debug> fmt::Debug for Response<T> {

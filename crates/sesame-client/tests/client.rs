@@ -179,19 +179,53 @@ api_test!(
     }
 );
 
+/// A local server that answers every request with `200 OK` and this JSON body.
+async fn fixed_json_server(body: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn to_session_reports_a_success_body_that_is_not_a_session_as_decode() {
+    let url = fixed_json_server(r#"{"status":"ok"}"#).await;
+    let client = Client::builder(url).build().unwrap();
+    let err = client.to_session().send().await.unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::Decode { .. }), "{err:?}");
+    let raw = err.response.as_ref().unwrap();
+    assert_eq!(raw.status, StatusCode::OK);
+    assert_eq!(raw.text(), r#"{"status":"ok"}"#);
+    // The raw answer is still available.
+    let raw = client.to_session().send_raw().await.unwrap();
+    assert_eq!(raw.data, json!({"status": "ok"}));
+}
+
 api_test!(
-    to_session_reports_a_success_body_that_is_not_a_session_as_decode,
+    a_per_request_header_reaches_the_server,
     |backend| async move {
-        // The health endpoint answers 200 with a JSON body that is not a session.
+        // The server copies `X-Request-ID` into the `request` field of its error envelopes.
         let app = TestApp::spawn(backend).await;
-        let client = Client::builder(format!("{}/health/alive#", app.public_url))
-            .build()
-            .unwrap();
-        let err = client.to_session().send().await.unwrap_err();
-        assert!(matches!(err.kind, ErrorKind::Decode { .. }), "{err:?}");
-        let raw = err.response.as_ref().unwrap();
-        assert_eq!(raw.status, StatusCode::OK);
-        assert!(!raw.body.is_empty());
+        let err = client(&app)
+            .to_session()
+            .x_session_token("ory_st_unknown")
+            .header("x-request-id", "req-42")
+            .await
+            .unwrap_err();
+        assert!(matches!(err.kind, ErrorKind::SessionInactive));
+        let body: Value = serde_json::from_slice(&err.response.as_ref().unwrap().body).unwrap();
+        assert_eq!(body["error"]["request"], "req-42");
     }
 );
 

@@ -1,7 +1,8 @@
 //! Test harness: [`TestApp::spawn`] boots a real Sesame (both ports on port 0) over a fresh
 //! database (a temporary SQLite file, or a fresh schema in the PostgreSQL database named by
 //! `SESAME_TEST_POSTGRES_URL`), with a fixed clock the test can move, and hands back helpers that
-//! speak raw HTTP. [`api_test!`] runs one test body on every backend.
+//! speak raw HTTP, or the Rust SDK through [`TestApp::sdk`]. [`api_test!`] runs one test body on
+//! every backend.
 //!
 //! This crate is test support: it may unwrap and panic, and nothing ships with it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -24,6 +25,7 @@ use tokio::task::JoinHandle;
 
 pub use reqwest;
 pub use serde_json;
+pub use sesame_client;
 
 /// The session cookie key (`secrets.cookie`) of test servers started without a configuration file.
 pub const TEST_COOKIE_SECRET: &str = "test-cookie-secret-0123456789";
@@ -420,6 +422,14 @@ impl TestApp {
             .update_identity(&identity, Some(&credentials))
             .await
             .expect("the identity updates");
+    }
+
+    /// The Rust SDK, pointed at this server's public and admin APIs.
+    pub fn sdk(&self) -> sesame_client::Client {
+        sesame_client::Client::builder(&self.public_url)
+            .admin_url(&self.admin_url)
+            .build()
+            .expect("the test server's URLs are valid")
     }
 
     /// `GET /sessions/whoami` with `X-Session-Token`.

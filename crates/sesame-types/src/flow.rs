@@ -118,6 +118,27 @@ pub struct UiContainer {
     pub messages: Vec<UiText>,
 }
 
+impl UiContainer {
+    /// The value of the `csrf_token` input of a browser flow, to send back with the form.
+    pub fn csrf_token(&self) -> Option<&str> {
+        self.nodes.iter().find_map(|node| match &node.attributes {
+            UiNodeAttributes::Input(input) if input.name == "csrf_token" => {
+                input.value.as_ref().and_then(Value::as_str)
+            }
+            _ => None,
+        })
+    }
+
+    /// The ids of every message, global and per node (e.g. `4000006` for wrong credentials).
+    pub fn message_ids(&self) -> Vec<u32> {
+        self.messages
+            .iter()
+            .chain(self.nodes.iter().flat_map(|n| n.messages.iter()))
+            .map(|m| m.id)
+            .collect()
+    }
+}
+
 /// A login flow, fields in Kratos's order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoginFlow {

@@ -9,6 +9,7 @@ pub mod flow;
 pub mod identity;
 pub mod ops;
 pub mod session;
+pub mod submit;
 pub mod time;
 
 pub use error::{ErrorEnvelope, GenericError};
@@ -20,5 +21,6 @@ pub use identity::{
     CreateIdentityBody, Identity, IdentityCredentials, IdentitySchemaContainer, IdentityState,
     RecoveryAddress, UpdateIdentityBody, VerifiableAddress,
 };
-pub use ops::{HealthStatus, PerformNativeLogoutBody, Version};
+pub use ops::{HealthStatus, LogoutFlow, PerformNativeLogoutBody, Version};
 pub use session::{Aal, AuthenticationMethod, Device, Session};
+pub use submit::{UpdateLoginFlowBody, UpdateRegistrationFlowBody};

@@ -11,16 +11,16 @@
 use sesame_example_forward_cookie::{Sesame, app};
 
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let public_url =
         std::env::var("SESAME_PUBLIC_URL").unwrap_or_else(|_| "http://127.0.0.1:4433".into());
     let addr = std::env::var("LISTEN").unwrap_or_else(|_| "127.0.0.1:4455".into());
-    let sesame = Sesame {
+    let app = app(Sesame {
         public_url,
-        app_url: format!("http://{addr}/dashboard"),
-        http: reqwest::Client::new(),
-    };
+        app_url: format!("http://{addr}"),
+    })?;
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("example app on http://{addr}/ (dashboard needs a Sesame session)");
-    axum::serve(listener, app(sesame)).await
+    axum::serve(listener, app).await?;
+    Ok(())
 }

@@ -1,4 +1,5 @@
-//! The example app lets in exactly the visitors whose forwarded cookies whoami accepts.
+//! The example app lets in exactly the visitors whose forwarded cookies whoami accepts, and sends
+//! the others to sign in with `return_to` pointing back to the page they asked for.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use sesame_example_forward_cookie::{Sesame, app};
@@ -60,9 +61,9 @@ async fn start_example(sesame: &TestApp) -> String {
     let addr = listener.local_addr().unwrap();
     let example = app(Sesame {
         public_url: sesame.public_url.clone(),
-        app_url: format!("http://{addr}/dashboard"),
-        http: sesame_testkit::reqwest::Client::new(),
-    });
+        app_url: format!("http://{addr}"),
+    })
+    .unwrap();
     tokio::spawn(async move { axum::serve(listener, example).await });
     format!("http://{addr}")
 }
@@ -97,12 +98,15 @@ api_test!(
             .unwrap();
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let location = res.headers()[header::LOCATION].to_str().unwrap();
-        assert!(
-            location.starts_with(&format!(
-                "{}/self-service/login/browser?return_to=",
+        let return_to = format!("{example}/dashboard")
+            .replace(':', "%3A")
+            .replace('/', "%2F");
+        assert_eq!(
+            location,
+            format!(
+                "{}/self-service/login/browser?return_to={return_to}",
                 sesame.public_url
-            )),
-            "{location}"
+            )
         );
 
         let res = sesame

@@ -13,8 +13,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
-use serde::Serialize;
 use serde_json::Value;
+use sesame_types::LogoutFlow;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -40,13 +40,6 @@ async fn logout_api(State(state): State<AppState>, req: Request) -> Result<Statu
         .await
         .map_err(core_err(&state))?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// `createBrowserLogoutFlow`'s body.
-#[derive(Serialize)]
-struct LogoutFlow {
-    logout_url: String,
-    logout_token: String,
 }
 
 /// The logout URL of the request's session (cookie or token).

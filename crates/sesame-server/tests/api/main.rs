@@ -11,6 +11,7 @@ mod ops;
 mod persistence;
 mod registration;
 mod schemas;
+mod sdk;
 mod shutdown;
 mod ui;
 mod whoami;

@@ -1,13 +1,13 @@
 //! Persistence: sessions survive a restart on the same database, and tokens and passwords are never
 //! stored in plaintext (DESIGN.md difference 2) — checked in the raw SQLite file and, on PostgreSQL,
-//! in every row of every table of the app's schema.
+//! in every row of every table of the app's schema. Users sign up, log in and ask whoami through
+//! the SDK (a restarted server listens on new ports: its client is taken again).
 
+use crate::sdk::{PASSWORD, assert_session_inactive, log_in, sign_up};
 use sesame_core::TokenDigest;
 use sesame_core::identity::CredentialType;
 use sesame_testkit::reqwest::StatusCode;
-use sesame_testkit::{Backend, TestApp, api_test, expect_json};
-
-const PASSWORD: &str = "a-very-good-passphrase-42";
+use sesame_testkit::{Backend, TestApp, api_test};
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -82,21 +82,24 @@ api_test!(
     a_session_token_still_works_after_a_restart_on_the_same_database,
     |backend| async move {
         let mut app = TestApp::spawn(backend).await;
-        let (token, identity_id) = app.signed_up_user("restart@example.com").await;
-        let before = expect_json(app.whoami(&token).await, StatusCode::OK).await;
+        let sdk = app.sdk();
+        let (token, identity_id) = sign_up(&sdk, "restart@example.com").await;
+        let before = sdk.to_session().x_session_token(&token).await.unwrap();
+        assert_eq!(before.status, StatusCode::OK);
+        let before = before.data;
 
         app.restart().await;
 
-        let after = expect_json(app.whoami(&token).await, StatusCode::OK).await;
-        assert_eq!(after["id"], before["id"]);
-        assert_eq!(after["identity"]["id"], identity_id.as_str());
-        assert_eq!(after["expires_at"], before["expires_at"]);
-        assert_eq!(
-            after["authentication_methods"],
-            before["authentication_methods"]
-        );
-        assert_eq!(after["devices"], before["devices"]);
-        let second = app.login("restart@example.com", PASSWORD).await;
+        let sdk = app.sdk();
+        let after = sdk.to_session().x_session_token(&token).await.unwrap();
+        assert_eq!(after.status, StatusCode::OK);
+        let after = after.data;
+        assert_eq!(after.id, before.id);
+        assert_eq!(after.identity.as_ref().unwrap().id, identity_id);
+        assert_eq!(after.expires_at, before.expires_at);
+        assert_eq!(after.authentication_methods, before.authentication_methods);
+        assert_eq!(after.devices, before.devices);
+        let second = log_in(&sdk, "restart@example.com", PASSWORD).await;
         assert_ne!(second, token);
     }
 );
@@ -105,19 +108,18 @@ api_test!(
     a_revoked_session_stays_revoked_after_a_restart,
     |backend| async move {
         let mut app = TestApp::spawn(backend).await;
-        let (token, _) = app.signed_up_user("revoked-restart@example.com").await;
-        let res = app
-            .public(
-                sesame_testkit::reqwest::Method::DELETE,
-                "/self-service/logout/api",
-            )
-            .json(&sesame_testkit::serde_json::json!({"session_token": token}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        let sdk = app.sdk();
+        let (token, _) = sign_up(&sdk, "revoked-restart@example.com").await;
+        let res = sdk.perform_native_logout(&token).await.unwrap();
+        assert_eq!(res.status, StatusCode::NO_CONTENT);
         app.restart().await;
-        assert_eq!(app.whoami(&token).await.status(), StatusCode::UNAUTHORIZED);
+        let err = app
+            .sdk()
+            .to_session()
+            .x_session_token(&token)
+            .await
+            .unwrap_err();
+        assert_session_inactive(&err);
     }
 );
 
@@ -125,10 +127,17 @@ api_test!(
     no_token_or_password_is_stored_in_plaintext,
     |backend| async move {
         let mut app = TestApp::spawn(backend).await;
-        let (token, identity_id) = app.signed_up_user("plaintext@example.com").await;
-        let second = app.login("plaintext@example.com", PASSWORD).await;
+        let sdk = app.sdk();
+        let (token, identity_id) = sign_up(&sdk, "plaintext@example.com").await;
+        let second = log_in(&sdk, "plaintext@example.com", PASSWORD).await;
         app.restart().await;
-        assert_eq!(app.whoami(&token).await.status(), StatusCode::OK);
+        let res = app
+            .sdk()
+            .to_session()
+            .x_session_token(&token)
+            .await
+            .unwrap();
+        assert_eq!(res.status, StatusCode::OK);
 
         match app.backend.clone() {
             Backend::Sqlite => {
@@ -154,7 +163,9 @@ api_test!(
                 assert!(!contains(&bytes, b"ory_lo_"), "no logout token is stored");
             }
             Backend::Postgres(url) => {
-                let rows = postgres_rows(&url, &identity_id).await.join("\n");
+                let rows = postgres_rows(&url, &identity_id.to_string())
+                    .await
+                    .join("\n");
                 assert!(
                     rows.contains("plaintext@example.com"),
                     "the rows hold the data"
@@ -182,7 +193,7 @@ api_test!(
     the_store_api_never_hands_a_token_or_password_back,
     |backend| async move {
         let mut app = TestApp::spawn(backend).await;
-        let (token, identity_id) = app.signed_up_user("store@example.com").await;
+        let (token, identity_id) = sign_up(&app.sdk(), "store@example.com").await;
         app.restart().await;
         let store = app.store();
         let (session, identity) = store
@@ -190,7 +201,7 @@ api_test!(
             .await
             .unwrap()
             .expect("found by digest");
-        assert_eq!(identity.id.to_string(), identity_id);
+        assert_eq!(identity.id.to_string(), identity_id.to_string());
         assert_eq!(session.token_digest, TokenDigest::of(&token));
         let id = identity.id;
         let credentials = store.credentials(&[id]).await.unwrap();

@@ -1,10 +1,18 @@
 //! `GET /sessions/whoami`: credential order, the 200 body and headers, every 401 case, the AAL rule.
+//! Behaviour goes through the SDK's `to_session`; the body, headers and methods on the wire are
+//! checked with raw HTTP.
 
+use crate::sdk::{INACTIVE_BODY, PASSWORD, assert_session_inactive, log_in, sign_up};
 use sesame_testkit::reqwest::{Method, StatusCode};
 use sesame_testkit::serde_json::{Value, json};
+use sesame_testkit::sesame_client::ErrorKind;
+use sesame_testkit::sesame_client::sesame_types::identity::{
+    CredentialsBody, PasswordConfigBody, PasswordCredentialsBody,
+};
+use sesame_testkit::sesame_client::sesame_types::{
+    Aal, CreateIdentityBody, IdentityState, UpdateIdentityBody,
+};
 use sesame_testkit::{TestApp, api_test, expect_json};
-
-const INACTIVE_BODY: &str = "{\"error\":{\"id\":\"session_inactive\",\"code\":401,\"status\":\"Unauthorized\",\"reason\":\"No valid session credentials found in the request.\",\"message\":\"The request could not be authorized\"}}\n";
 
 async fn assert_inactive(res: sesame_testkit::reqwest::Response) {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
@@ -130,16 +138,16 @@ api_test!(
             .env("SESSION_LIFESPAN", "1h")
             .spawn()
             .await;
-        let (token, _) = app.signed_up_user("expiring@example.com").await;
-        assert_eq!(app.whoami(&token).await.status(), StatusCode::OK);
+        let sdk = app.sdk();
+        let (token, _) = sign_up(&sdk, "expiring@example.com").await;
+        let res = sdk.to_session().x_session_token(&token).await.unwrap();
+        assert_eq!(res.status, StatusCode::OK);
         app.clock.advance(chrono::Duration::minutes(59));
-        assert_eq!(
-            app.whoami(&token).await.status(),
-            StatusCode::OK,
-            "still inside its lifespan"
-        );
+        let res = sdk.to_session().x_session_token(&token).await.unwrap();
+        assert_eq!(res.status, StatusCode::OK, "still inside its lifespan");
         app.clock.advance(chrono::Duration::hours(2));
-        assert_inactive(app.whoami(&token).await).await;
+        let err = sdk.to_session().x_session_token(&token).await.unwrap_err();
+        assert_session_inactive(&err);
     }
 );
 
@@ -147,15 +155,12 @@ api_test!(
     whoami_rejects_a_session_revoked_by_native_logout_with_401,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, _) = app.signed_up_user("leaving@example.com").await;
-        let res = app
-            .public(Method::DELETE, "/self-service/logout/api")
-            .json(&json!({"session_token": token}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::NO_CONTENT);
-        assert_inactive(app.whoami(&token).await).await;
+        let sdk = app.sdk();
+        let (token, _) = sign_up(&sdk, "leaving@example.com").await;
+        let res = sdk.perform_native_logout(&token).await.unwrap();
+        assert_eq!(res.status, StatusCode::NO_CONTENT);
+        let err = sdk.to_session().x_session_token(&token).await.unwrap_err();
+        assert_session_inactive(&err);
     }
 );
 
@@ -163,26 +168,30 @@ api_test!(
     whoami_rejects_the_session_of_an_inactive_identity_with_401,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, identity_id) = app.signed_up_user("disabled@example.com").await;
-        let res = app
-            .admin(Method::PUT, &format!("/admin/identities/{identity_id}"))
-            .json(&json!({"traits": {"email": "disabled@example.com"}, "state": "inactive"}))
-            .send()
+        let sdk = app.sdk();
+        let (token, identity_id) = sign_up(&sdk, "disabled@example.com").await;
+        let with_state = |state| UpdateIdentityBody {
+            traits: json!({"email": "disabled@example.com"}),
+            state: Some(state),
+            ..Default::default()
+        };
+        let res = sdk
+            .update_identity(identity_id, &with_state(IdentityState::Inactive))
             .await
             .unwrap();
-        let body = expect_json(res, StatusCode::OK).await;
-        assert_eq!(body["state"], "inactive");
-        assert_inactive(app.whoami(&token).await).await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.data.state, IdentityState::Inactive);
+        let err = sdk.to_session().x_session_token(&token).await.unwrap_err();
+        assert_session_inactive(&err);
 
-        let res = app
-            .admin(Method::PUT, &format!("/admin/identities/{identity_id}"))
-            .json(&json!({"traits": {"email": "disabled@example.com"}, "state": "active"}))
-            .send()
+        let res = sdk
+            .update_identity(identity_id, &with_state(IdentityState::Active))
             .await
             .unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.status, StatusCode::OK);
+        let res = sdk.to_session().x_session_token(&token).await.unwrap();
         assert_eq!(
-            app.whoami(&token).await.status(),
+            res.status,
             StatusCode::OK,
             "re-activating the identity revives its session"
         );
@@ -193,14 +202,12 @@ api_test!(
     whoami_rejects_the_session_of_a_deleted_identity_with_401,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, identity_id) = app.signed_up_user("deleted@example.com").await;
-        let res = app
-            .admin(Method::DELETE, &format!("/admin/identities/{identity_id}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::NO_CONTENT);
-        assert_inactive(app.whoami(&token).await).await;
+        let sdk = app.sdk();
+        let (token, identity_id) = sign_up(&sdk, "deleted@example.com").await;
+        let res = sdk.delete_identity(identity_id).await.unwrap();
+        assert_eq!(res.status, StatusCode::NO_CONTENT);
+        let err = sdk.to_session().x_session_token(&token).await.unwrap_err();
+        assert_session_inactive(&err);
     }
 );
 
@@ -208,16 +215,16 @@ api_test!(
     whoami_prefers_x_session_token_over_an_invalid_bearer_token,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, identity_id) = app.signed_up_user("header@example.com").await;
-        let res = app
-            .public(Method::GET, "/sessions/whoami")
-            .header("X-Session-Token", &token)
+        let sdk = app.sdk();
+        let (token, identity_id) = sign_up(&sdk, "header@example.com").await;
+        let res = sdk
+            .to_session()
+            .x_session_token(&token)
             .header("Authorization", "Bearer invalid")
-            .send()
             .await
             .unwrap();
-        let body = expect_json(res, StatusCode::OK).await;
-        assert_eq!(body["identity"]["id"], identity_id.as_str());
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.data.identity.unwrap().id, identity_id);
     }
 );
 
@@ -225,15 +232,15 @@ api_test!(
     whoami_does_not_fall_back_to_bearer_when_x_session_token_is_invalid,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, _) = app.signed_up_user("nofallback@example.com").await;
-        let res = app
-            .public(Method::GET, "/sessions/whoami")
-            .header("X-Session-Token", "ory_st_invalid")
-            .bearer_auth(&token)
-            .send()
+        let sdk = app.sdk();
+        let (token, _) = sign_up(&sdk, "nofallback@example.com").await;
+        let err = sdk
+            .to_session()
+            .x_session_token("ory_st_invalid")
+            .header("Authorization", &format!("Bearer {token}"))
             .await
-            .unwrap();
-        assert_inactive(res).await;
+            .unwrap_err();
+        assert_session_inactive(&err);
     }
 );
 
@@ -241,15 +248,15 @@ api_test!(
     whoami_does_not_fall_back_to_a_valid_cookie_when_x_session_token_is_invalid,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, _) = app.signed_up_user("cookiefallback@example.com").await;
-        let res = app
-            .public(Method::GET, "/sessions/whoami")
-            .header("X-Session-Token", "ory_st_invalid")
-            .header("Cookie", session_cookie(&token))
-            .send()
+        let sdk = app.sdk();
+        let (token, _) = sign_up(&sdk, "cookiefallback@example.com").await;
+        let err = sdk
+            .to_session()
+            .x_session_token("ory_st_invalid")
+            .cookie(&session_cookie(&token))
             .await
-            .unwrap();
-        assert_inactive(res).await;
+            .unwrap_err();
+        assert_session_inactive(&err);
     }
 );
 
@@ -257,19 +264,16 @@ api_test!(
     whoami_accepts_a_session_cookie_on_its_own,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, identity_id) = app.signed_up_user("cookie@example.com").await;
-        let res = app
-            .public(Method::GET, "/sessions/whoami")
-            .header("Cookie", session_cookie(&token))
-            .send()
+        let sdk = app.sdk();
+        let (token, identity_id) = sign_up(&sdk, "cookie@example.com").await;
+        let res = sdk
+            .to_session()
+            .cookie(&session_cookie(&token))
             .await
             .unwrap();
-        assert_eq!(
-            res.headers()["x-kratos-authenticated-identity-id"],
-            identity_id.as_str()
-        );
-        let body = expect_json(res, StatusCode::OK).await;
-        assert_eq!(body["identity"]["id"], identity_id.as_str());
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.identity_id(), Some(identity_id.to_string().as_str()));
+        assert_eq!(res.data.identity.unwrap().id, identity_id);
     }
 );
 
@@ -277,21 +281,19 @@ api_test!(
     whoami_prefers_the_session_cookie_over_a_bearer_token_of_another_user,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (cookie_token, cookie_identity) = app.signed_up_user("cookie-owner@example.com").await;
-        let (bearer_token, bearer_identity) = app.signed_up_user("bearer-owner@example.com").await;
-        let res = app
-            .public(Method::GET, "/sessions/whoami")
-            .header(
-                "Cookie",
-                format!("other=1; {}", session_cookie(&cookie_token)),
-            )
-            .bearer_auth(&bearer_token)
-            .send()
+        let sdk = app.sdk();
+        let (cookie_token, cookie_identity) = sign_up(&sdk, "cookie-owner@example.com").await;
+        let (bearer_token, bearer_identity) = sign_up(&sdk, "bearer-owner@example.com").await;
+        let res = sdk
+            .to_session()
+            .cookie(&format!("other=1; {}", session_cookie(&cookie_token)))
+            .header("Authorization", &format!("Bearer {bearer_token}"))
             .await
             .unwrap();
-        let body = expect_json(res, StatusCode::OK).await;
-        assert_eq!(body["identity"]["id"], cookie_identity.as_str());
-        assert_ne!(body["identity"]["id"], bearer_identity.as_str());
+        assert_eq!(res.status, StatusCode::OK);
+        let identity = res.data.identity.unwrap();
+        assert_eq!(identity.id, cookie_identity);
+        assert_ne!(identity.id, bearer_identity);
     }
 );
 
@@ -300,16 +302,16 @@ api_test!(
     |backend| async move {
         // DESIGN.md difference 4: Kratos answers 500 here.
         let app = TestApp::spawn(backend).await;
-        let (token, identity_id) = app.signed_up_user("garbage-cookie@example.com").await;
-        let res = app
-            .public(Method::GET, "/sessions/whoami")
-            .header("X-Session-Token", &token)
-            .header("Cookie", "ory_kratos_session=garbage")
-            .send()
+        let sdk = app.sdk();
+        let (token, identity_id) = sign_up(&sdk, "garbage-cookie@example.com").await;
+        let res = sdk
+            .to_session()
+            .x_session_token(&token)
+            .cookie("ory_kratos_session=garbage")
             .await
             .unwrap();
-        let body = expect_json(res, StatusCode::OK).await;
-        assert_eq!(body["identity"]["id"], identity_id.as_str());
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.data.identity.unwrap().id, identity_id);
     }
 );
 
@@ -317,25 +319,24 @@ api_test!(
     whoami_treats_an_unreadable_cookie_as_no_cookie,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, identity_id) = app.signed_up_user("garbage-only@example.com").await;
-        let res = app
-            .public(Method::GET, "/sessions/whoami")
-            .header("Cookie", "ory_kratos_session=garbage")
-            .send()
+        let sdk = app.sdk();
+        let (token, identity_id) = sign_up(&sdk, "garbage-only@example.com").await;
+        let err = sdk
+            .to_session()
+            .cookie("ory_kratos_session=garbage")
             .await
-            .unwrap();
-        assert_inactive(res).await;
+            .unwrap_err();
+        assert_session_inactive(&err);
 
         // An unreadable cookie is "no cookie", so the bearer token is consulted.
-        let res = app
-            .public(Method::GET, "/sessions/whoami")
-            .header("Cookie", "ory_kratos_session=garbage")
-            .bearer_auth(&token)
-            .send()
+        let res = sdk
+            .to_session()
+            .cookie("ory_kratos_session=garbage")
+            .header("Authorization", &format!("Bearer {token}"))
             .await
             .unwrap();
-        let body = expect_json(res, StatusCode::OK).await;
-        assert_eq!(body["identity"]["id"], identity_id.as_str());
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.data.identity.unwrap().id, identity_id);
     }
 );
 
@@ -396,20 +397,25 @@ api_test!(
     whoami_rejects_an_unknown_tokenizer_template_with_400,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, _) = app.signed_up_user("tokenize@example.com").await;
-        let res = app
-            .public(Method::GET, "/sessions/whoami?tokenize_as=foo")
-            .header("X-Session-Token", &token)
-            .send()
+        let sdk = app.sdk();
+        let (token, _) = sign_up(&sdk, "tokenize@example.com").await;
+        let err = sdk
+            .to_session()
+            .x_session_token(&token)
+            .tokenize_as("foo")
             .await
-            .unwrap();
-        assert_eq!(res.headers()["content-type"], "application/json");
-        let body = expect_json(res, StatusCode::BAD_REQUEST).await;
-        assert_eq!(body["error"]["code"], 400);
-        assert_eq!(body["error"]["status"], "Bad Request");
+            .unwrap_err();
+        assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST));
+        let headers = &err.response.as_ref().unwrap().headers;
+        assert_eq!(headers["content-type"], "application/json");
+        let ErrorKind::Api(error) = &err.kind else {
+            panic!("expected an API error, got {err:?}");
+        };
+        assert_eq!(error.code, Some(400));
+        assert_eq!(error.status.as_deref(), Some("Bad Request"));
         assert_eq!(
-            body["error"]["reason"],
-            "Unable to find tokenizer template \"foo\"."
+            error.reason.as_deref(),
+            Some("Unable to find tokenizer template \"foo\".")
         );
     }
 );
@@ -421,9 +427,11 @@ api_test!(
             .env("SESSION_WHOAMI_REQUIRED_AAL", "aal1")
             .spawn()
             .await;
-        let (token, _) = app.signed_up_user("aal1@example.com").await;
-        let body = expect_json(app.whoami(&token).await, StatusCode::OK).await;
-        assert_eq!(body["authenticator_assurance_level"], "aal1");
+        let sdk = app.sdk();
+        let (token, _) = sign_up(&sdk, "aal1@example.com").await;
+        let res = sdk.to_session().x_session_token(&token).await.unwrap();
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.data.authenticator_assurance_level, Aal::Aal1);
     }
 );
 
@@ -431,8 +439,10 @@ api_test!(
     whoami_answers_an_aal1_session_of_an_identity_without_second_factor_under_highest_available,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, _) = app.signed_up_user("no2fa@example.com").await;
-        assert_eq!(app.whoami(&token).await.status(), StatusCode::OK);
+        let sdk = app.sdk();
+        let (token, _) = sign_up(&sdk, "no2fa@example.com").await;
+        let res = sdk.to_session().x_session_token(&token).await.unwrap();
+        assert_eq!(res.status, StatusCode::OK);
     }
 );
 
@@ -474,11 +484,13 @@ api_test!(
             .env("SESSION_WHOAMI_REQUIRED_AAL", "aal1")
             .spawn()
             .await;
-        let (token, identity_id) = app.signed_up_user("totp-aal1@example.com").await;
-        app.add_totp_credential(&identity_id).await;
-        let body = expect_json(app.whoami(&token).await, StatusCode::OK).await;
-        assert_eq!(body["authenticator_assurance_level"], "aal1");
-        assert_eq!(body["identity"]["id"], identity_id.as_str());
+        let sdk = app.sdk();
+        let (token, identity_id) = sign_up(&sdk, "totp-aal1@example.com").await;
+        app.add_totp_credential(&identity_id.to_string()).await;
+        let res = sdk.to_session().x_session_token(&token).await.unwrap();
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.data.authenticator_assurance_level, Aal::Aal1);
+        assert_eq!(res.data.identity.unwrap().id, identity_id);
     }
 );
 
@@ -515,21 +527,25 @@ api_test!(
     whoami_shows_public_metadata_but_never_admin_metadata_or_credentials,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let res = app
-            .admin(Method::POST, "/admin/identities")
-            .json(&json!({
-                "traits": {"email": "meta@example.com"},
-                "metadata_public": {"plan": "pro"},
-                "metadata_admin": {"secret_note": "do not show"},
-                "credentials": {"password": {"config": {"password": "a-very-good-passphrase-42"}}}
-            }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED);
-        let token = app
-            .login("meta@example.com", "a-very-good-passphrase-42")
-            .await;
+        let sdk = app.sdk();
+        let body = CreateIdentityBody {
+            traits: json!({"email": "meta@example.com"}),
+            metadata_public: Some(json!({"plan": "pro"})),
+            metadata_admin: Some(json!({"secret_note": "do not show"})),
+            credentials: Some(CredentialsBody {
+                password: Some(PasswordCredentialsBody {
+                    config: PasswordConfigBody {
+                        password: Some(PASSWORD.to_owned()),
+                        ..Default::default()
+                    },
+                }),
+            }),
+            ..Default::default()
+        };
+        let res = sdk.create_identity(&body).await.unwrap();
+        assert_eq!(res.status, StatusCode::CREATED);
+        let token = log_in(&sdk, "meta@example.com", PASSWORD).await;
+        // The absence of fields is the point here: the body is read raw.
         let res = app.whoami(&token).await;
         let body = expect_json(res, StatusCode::OK).await;
         assert_eq!(body["identity"]["metadata_public"], json!({"plan": "pro"}));

@@ -1,4 +1,5 @@
-//! Listing identities: keyset and legacy pagination, filters.
+//! Listing identities: keyset pagination and filters through the SDK; the legacy pagination's
+//! `Link` header on the wire.
 
 use super::*;
 
@@ -6,30 +7,37 @@ api_test!(
     listing_identities_pages_through_link_headers,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
+        let sdk = app.sdk();
         let mut created = Vec::new();
         for i in 0..5 {
-            created.push(create_user(&app, &format!("user{i}@example.com")).await);
+            created.push(add_user(&sdk, &format!("user{i}@example.com")).await);
         }
         created.sort();
 
         let mut seen = Vec::new();
-        let mut path = "/admin/identities?page_size=2".to_owned();
+        let mut token: Option<String> = None;
         let mut pages = 0;
         loop {
-            let (link, page) = get_json(&app, &path).await;
+            let mut request = sdk.list_identities().page_size(2);
+            if let Some(token) = &token {
+                request = request.page_token(token);
+            }
+            let page = request.await.unwrap();
+            assert_eq!(page.status, StatusCode::OK);
+            let link = page.headers.get("link");
             let link = link.expect("every page carries a Link header");
             pages += 1;
-            let first = link_rel(&link, "first").expect("rel=first");
+            let first = link_rel(link.to_str().unwrap(), "first").expect("rel=first");
             assert!(first.starts_with("/admin/identities?"), "{first}");
             assert!(first.contains("page_size=2"), "{first}");
-            let page_ids = ids(&page);
-            assert!(page_ids.len() <= 2);
-            for item in page.as_array().unwrap() {
-                assert!(item["credentials"]["password"].get("config").is_none());
+            assert!(page.data.len() <= 2);
+            for item in &page.data {
+                let credentials = item.credentials.as_ref().unwrap();
+                assert_eq!(credentials["password"].config, None);
             }
-            seen.extend(page_ids);
-            match link_rel(&link, "next") {
-                Some(next) => path = next,
+            seen.extend(page.data.iter().map(|i| i.id));
+            match page.next_page_token() {
+                Some(next) => token = Some(next),
                 None => break,
             }
             assert!(pages < 10, "pagination does not end");
@@ -43,19 +51,22 @@ api_test!(
     the_last_full_page_of_identities_has_no_next_link,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
+        let sdk = app.sdk();
         for i in 0..4 {
-            create_user(&app, &format!("even{i}@example.com")).await;
+            add_user(&sdk, &format!("even{i}@example.com")).await;
         }
-        let (link, page) = get_json(&app, "/admin/identities?page_size=2").await;
-        assert_eq!(ids(&page).len(), 2);
-        let next = link_rel(&link.unwrap(), "next").expect("a second page exists");
-        let (link, page) = get_json(&app, &next).await;
-        assert_eq!(ids(&page).len(), 2);
-        assert_eq!(
-            link_rel(&link.unwrap(), "next"),
-            None,
-            "nothing follows the last page"
-        );
+        let page = sdk.list_identities().page_size(2).await.unwrap();
+        assert_eq!(page.data.len(), 2);
+        let next = page.next_page_token().expect("a second page exists");
+        let page = sdk
+            .list_identities()
+            .page_size(2)
+            .page_token(&next)
+            .await
+            .unwrap();
+        assert_eq!(page.data.len(), 2);
+        assert!(page.headers.contains_key("link"));
+        assert_eq!(page.link("next"), None, "nothing follows the last page");
     }
 );
 
@@ -63,15 +74,19 @@ api_test!(
     listing_identities_with_a_crafted_page_token_answers_400,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let res = app
-            .admin(Method::GET, "/admin/identities?page_token=crafted")
-            .send()
+        let err = app
+            .sdk()
+            .list_identities()
+            .page_token("crafted")
             .await
-            .unwrap();
-        let body = expect_json(res, StatusCode::BAD_REQUEST).await;
+            .unwrap_err();
+        assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST));
+        let ErrorKind::Api(error) = &err.kind else {
+            panic!("expected an API error, got {err:?}");
+        };
         assert_eq!(
-            body["error"]["reason"],
-            "The page token is invalid, do not craft your own page tokens"
+            error.reason.as_deref(),
+            Some("The page token is invalid, do not craft your own page tokens")
         );
     }
 );
@@ -80,24 +95,25 @@ api_test!(
     listing_identities_filters_by_credentials_identifier_case_insensitively,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let alice = create_user(&app, "alice@example.com").await;
-        create_user(&app, "bob@example.com").await;
-        let (_, list) = get_json(
-            &app,
-            "/admin/identities?credentials_identifier=ALICE@example.com",
-        )
-        .await;
-        assert_eq!(ids(&list), [alice]);
-        assert_eq!(
-            list[0]["credentials"]["password"]["identifiers"],
-            json!(["alice@example.com"])
-        );
-        let (_, list) = get_json(
-            &app,
-            "/admin/identities?credentials_identifier=nobody@example.com",
-        )
-        .await;
-        assert_eq!(list, json!([]));
+        let sdk = app.sdk();
+        let alice = add_user(&sdk, "alice@example.com").await;
+        add_user(&sdk, "bob@example.com").await;
+        let list = sdk
+            .list_identities()
+            .credentials_identifier("ALICE@example.com")
+            .await
+            .unwrap();
+        assert_eq!(list.status, StatusCode::OK);
+        let ids: Vec<Uuid> = list.data.iter().map(|i| i.id).collect();
+        assert_eq!(ids, [alice]);
+        let credentials = list.data[0].credentials.as_ref().unwrap();
+        assert_eq!(credentials["password"].identifiers, ["alice@example.com"]);
+        let list = sdk
+            .list_identities()
+            .credentials_identifier("nobody@example.com")
+            .await
+            .unwrap();
+        assert_eq!(list.data, []);
     }
 );
 

@@ -6,9 +6,17 @@ mod list;
 mod ports;
 mod update;
 
+use crate::sdk::{assert_session_inactive, log_in};
 use argon2::password_hash::{PasswordHasher, SaltString};
 use sesame_testkit::reqwest::{Method, Response, StatusCode};
 use sesame_testkit::serde_json::{Value, json};
+use sesame_testkit::sesame_client::sesame_types::identity::{
+    CredentialsBody, PasswordConfigBody, PasswordCredentialsBody,
+};
+use sesame_testkit::sesame_client::sesame_types::{
+    CreateIdentityBody, IdentityState, UpdateIdentityBody,
+};
+use sesame_testkit::sesame_client::{Client, Error, ErrorKind, Uuid};
 use sesame_testkit::{TestApp, api_test, expect_json};
 
 const PASSWORD: &str = "a-very-good-passphrase-42";
@@ -34,6 +42,55 @@ async fn create_user(app: &TestApp, email: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// Admin-API credentials importing `password`.
+fn password_credentials(password: &str) -> Option<CredentialsBody> {
+    Some(CredentialsBody {
+        password: Some(PasswordCredentialsBody {
+            config: PasswordConfigBody {
+                password: Some(password.to_owned()),
+                ..Default::default()
+            },
+        }),
+    })
+}
+
+/// Creates an identity with [`PASSWORD`] through the SDK's admin API: its id.
+async fn add_user(sdk: &Client, email: &str) -> Uuid {
+    let body = CreateIdentityBody {
+        traits: json!({"email": email}),
+        credentials: password_credentials(PASSWORD),
+        ..Default::default()
+    };
+    let res = sdk.create_identity(&body).await.unwrap();
+    assert_eq!(res.status, StatusCode::CREATED);
+    res.data.id
+}
+
+/// A password login the SDK reports as refused with 4000006 (invalid credentials).
+async fn assert_login_refused(sdk: &Client, identifier: &str, password: &str) {
+    let err = sdk
+        .login_with_password(identifier, password)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST), "{err:?}");
+    let ErrorKind::LoginRejected(flow) = &err.kind else {
+        panic!("expected the login flow, got {err:?}");
+    };
+    assert_eq!(flow.ui.message_ids(), [4000006]);
+}
+
+/// The SDK's 404 for an identity, with the exact body of the wire.
+fn assert_not_found_refusal(err: &Error) {
+    assert!(
+        matches!(&err.kind, ErrorKind::Api(e) if e.code == Some(404)),
+        "{err:?}"
+    );
+    let res = err.response.as_ref().unwrap();
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(res.headers["content-type"], "application/json");
+    assert_eq!(res.text(), NOT_FOUND_BODY);
 }
 
 async fn get_json(app: &TestApp, path: &str) -> (Option<String>, Value) {

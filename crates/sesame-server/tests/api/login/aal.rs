@@ -1,4 +1,4 @@
-//! Aal.
+//! `aal`: a second-factor login needs a session (through the SDK); an unknown level is a 400.
 
 use super::*;
 
@@ -6,13 +6,16 @@ api_test!(
     login_api_init_with_aal2_and_no_session_answers_401_session_aal1_required,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let res = app
-            .public(Method::GET, "/self-service/login/api?aal=aal2")
-            .send()
+        let err = app
+            .sdk()
+            .create_native_login_flow()
+            .aal(Aal::Aal2)
             .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(res.headers()["ory-error-id"], "session_aal1_required");
+            .unwrap_err();
+        assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+        assert_eq!(err.id(), Some("session_aal1_required"));
+        let res = err.response.as_ref().unwrap();
+        assert_eq!(res.headers["ory-error-id"], "session_aal1_required");
         let expected = json!({"error": {
             "id": "session_aal1_required",
             "code": 401,
@@ -20,7 +23,7 @@ api_test!(
             "reason": "You can not requested a higher AAL (AAL2/AAL3) without an active session.",
             "message": "aal2 and aal3 can only be requested if a session exists already"
         }});
-        assert_eq!(res.text().await.unwrap(), format!("{expected}\n"));
+        assert_eq!(res.text(), format!("{expected}\n"));
     }
 );
 

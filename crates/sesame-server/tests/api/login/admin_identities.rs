@@ -1,4 +1,5 @@
-//! Identities created by an admin.
+//! Identities created by an admin: disabled identities, imported hashes, expired second-factor
+//! flows — all through the SDK.
 
 use super::*;
 
@@ -6,26 +7,35 @@ api_test!(
     login_of_a_disabled_identity_renders_4010011,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        create_identity(
-            &app,
-            json!({
-                "schema_id": "default",
-                "traits": {"email": "disabled@example.com"},
-                "state": "inactive",
-                "credentials": {"password": {"config": {"password": PASSWORD}}}
+        let sdk = app.sdk();
+        let body = CreateIdentityBody {
+            schema_id: Some("default".to_owned()),
+            traits: json!({"email": "disabled@example.com"}),
+            state: Some(IdentityState::Inactive),
+            credentials: password_credentials(PasswordConfigBody {
+                password: Some(PASSWORD.to_owned()),
+                ..Default::default()
             }),
-        )
-        .await;
-        let flow = app.login_flow().await;
-        let id = flow["id"].as_str().unwrap();
-        let (flow, _) = expect_flow(
-            submit_json(&app, id, password_login("disabled@example.com", PASSWORD)).await,
-            id,
-        )
-        .await;
+            ..Default::default()
+        };
+        let created = sdk.create_identity(&body).await.unwrap();
+        assert_eq!(created.status, StatusCode::CREATED);
+        let flow = sdk.create_native_login_flow().await.unwrap();
+        let err = sdk
+            .update_login_flow(
+                flow.data.id,
+                &UpdateLoginFlowBody::password("disabled@example.com", PASSWORD),
+            )
+            .await
+            .unwrap_err();
+        let flow = expect_rejected(&err, flow.data.id);
         assert_eq!(
-            only_message(&flow),
-            &json!({"id": 4010011, "text": "This account has been disabled. Please contact support for assistance.", "type": "error"})
+            only_ui_message(&flow.ui),
+            &message(
+                4010011,
+                "This account has been disabled. Please contact support for assistance.",
+                "error"
+            )
         );
     }
 );
@@ -34,53 +44,54 @@ api_test!(
     login_with_an_imported_bcrypt_hash_succeeds_and_rehashes_it_to_argon2id,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
+        let sdk = app.sdk();
         let hash = bcrypt::hash(PASSWORD, 4).unwrap();
         assert!(hash.starts_with("$2b$04$"));
-        let identity = create_identity(
-            &app,
-            json!({
-                "traits": {"email": "imported@example.com"},
-                "credentials": {"password": {"config": {"hashed_password": hash}}}
+        let body = CreateIdentityBody {
+            traits: json!({"email": "imported@example.com"}),
+            credentials: password_credentials(PasswordConfigBody {
+                hashed_password: Some(hash.clone()),
+                ..Default::default()
             }),
-        )
-        .await;
-        let id = identity["id"].as_str().unwrap();
-        let stored = |app: &TestApp| {
-            let req = app.admin(
-                Method::GET,
-                &format!("/admin/identities/{id}?include_credential=password"),
-            );
-            async move {
-                let body = expect_json(req.send().await.unwrap(), StatusCode::OK).await;
-                body["credentials"]["password"]["config"]["hashed_password"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            }
+            ..Default::default()
         };
-        assert_eq!(stored(&app).await, hash);
+        let created = sdk.create_identity(&body).await.unwrap();
+        assert_eq!(created.status, StatusCode::CREATED);
+        let id = created.data.id;
+        let stored = || async {
+            let res = sdk
+                .get_identity(id)
+                .include_credential("password")
+                .await
+                .unwrap();
+            let credentials = res.data.credentials.unwrap();
+            let config = credentials["password"].config.clone().unwrap();
+            config["hashed_password"].as_str().unwrap().to_owned()
+        };
+        assert_eq!(stored().await, hash);
 
-        let wrong = app
-            .submit_login(password_login("imported@example.com", "not-the-password"))
-            .await;
-        assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+        let err = sdk
+            .login_with_password("imported@example.com", "not-the-password")
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST));
+        assert!(matches!(err.kind, ErrorKind::LoginRejected(_)), "{err:?}");
         assert_eq!(
-            stored(&app).await,
+            stored().await,
             hash,
             "a failed login does not touch the hash"
         );
 
-        let body = expect_json(
-            app.submit_login(password_login("imported@example.com", PASSWORD))
-                .await,
-            StatusCode::OK,
-        )
-        .await;
-        assert_eq!(body["session"]["identity"]["id"], id);
-        let rehashed = stored(&app).await;
+        let res = sdk
+            .login_with_password("imported@example.com", PASSWORD)
+            .await
+            .unwrap();
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.data.session.identity.unwrap().id, id);
+        let rehashed = stored().await;
         assert!(rehashed.starts_with("$argon2id$"), "{rehashed}");
         // The new hash verifies the same password.
-        app.login("imported@example.com", PASSWORD).await;
+        log_in(&sdk, "imported@example.com", PASSWORD).await;
     }
 );
 
@@ -88,34 +99,29 @@ api_test!(
     an_expired_second_factor_flow_without_a_session_is_replaced_by_a_plain_login_flow,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, _) = app.signed_up_user("carol@example.com").await;
-        let res = app
-            .public(Method::GET, "/self-service/login/api?aal=aal2")
-            .header("X-Session-Token", &token)
-            .send()
+        let sdk = app.sdk();
+        let (token, _) = sign_up(&sdk, "carol@example.com").await;
+        let flow = sdk
+            .create_native_login_flow()
+            .x_session_token(&token)
+            .aal(Aal::Aal2)
             .await
             .unwrap();
-        let flow = expect_json(res, StatusCode::OK).await;
-        assert_eq!(flow["requested_aal"], "aal2");
+        assert_eq!(flow.status, StatusCode::OK);
+        assert_eq!(flow.data.requested_aal, Aal::Aal2);
         app.clock.advance(chrono::Duration::hours(2));
-        let res = submit_json(
-            &app,
-            flow["id"].as_str().unwrap(),
-            password_login("carol@example.com", PASSWORD),
-        )
-        .await;
-        let body = expect_json(res, StatusCode::GONE).await;
-        let replacement = body["use_flow_id"].as_str().unwrap();
-        let res = app
-            .public(
-                Method::GET,
-                &format!("/self-service/login/flows?id={replacement}"),
+        let err = sdk
+            .update_login_flow(
+                flow.data.id,
+                &UpdateLoginFlowBody::password("carol@example.com", PASSWORD),
             )
-            .send()
             .await
-            .unwrap();
-        let fresh = expect_json(res, StatusCode::OK).await;
-        assert_eq!(fresh["requested_aal"], "aal1");
-        assert_eq!(fresh["refresh"], false);
+            .unwrap_err();
+        assert_eq!(err.status(), Some(StatusCode::GONE));
+        let replacement = use_flow_id(&err);
+        let fresh = sdk.get_login_flow(replacement).await.unwrap();
+        assert_eq!(fresh.status, StatusCode::OK);
+        assert_eq!(fresh.data.requested_aal, Aal::Aal1);
+        assert!(!fresh.data.refresh);
     }
 );

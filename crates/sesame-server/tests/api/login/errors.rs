@@ -1,4 +1,5 @@
-//! Errors rendered into the flow.
+//! Errors rendered into the flow: refused credentials through the SDK; bodies the SDK cannot
+//! send (missing fields, malformed JSON, unknown methods, browser headers) raw.
 
 use super::*;
 
@@ -6,36 +7,35 @@ api_test!(
     login_with_a_wrong_password_renders_4000006_into_the_flow,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        app.signed_up_user("alice@example.com").await;
-        let flow = app.login_flow().await;
-        let id = flow["id"].as_str().unwrap();
+        let sdk = app.sdk();
+        sign_up(&sdk, "alice@example.com").await;
+        let flow = sdk.create_native_login_flow().await.unwrap();
+        let id = flow.data.id;
         let wrong = "not-the-password-at-all";
-        let (flow, text) = expect_flow(
-            submit_json(&app, id, password_login("alice@example.com", wrong)).await,
-            id,
-        )
-        .await;
+        let err = sdk
+            .update_login_flow(
+                id,
+                &UpdateLoginFlowBody::password("alice@example.com", wrong),
+            )
+            .await
+            .unwrap_err();
+        let flow = expect_rejected(&err, id);
         assert_eq!(
-            only_message(&flow),
-            &json!({"id": 4000006, "text": INVALID_CREDENTIALS, "type": "error"})
+            only_ui_message(&flow.ui),
+            &message(4000006, INVALID_CREDENTIALS, "error")
         );
-        assert_eq!(flow["active"], "password");
+        assert_eq!(flow.active.as_deref(), Some("password"));
         assert_eq!(
-            node(&flow, "identifier")["attributes"]["value"],
-            "alice@example.com"
+            input(&flow.ui, "identifier").value,
+            Some(json!("alice@example.com"))
         );
-        assert!(node(&flow, "password")["attributes"].get("value").is_none());
+        assert_eq!(input(&flow.ui, "password").value, None);
+        let text = err.response.as_ref().unwrap().text();
         assert!(!text.contains(wrong), "the password is echoed: {text}");
         // The flow is stored with its messages, and a later fetch shows them.
-        let res = app
-            .public(Method::GET, &format!("/self-service/login/flows?id={id}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            only_message(&expect_json(res, StatusCode::OK).await)["id"],
-            4000006
-        );
+        let fetched = sdk.get_login_flow(id).await.unwrap();
+        assert_eq!(fetched.status, StatusCode::OK);
+        assert_eq!(only_ui_message(&fetched.data.ui).id, 4000006);
     }
 );
 
@@ -43,22 +43,27 @@ api_test!(
     login_with_an_unknown_identifier_renders_the_same_4000006,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        app.signed_up_user("alice@example.com").await;
-        let flow = app.login_flow().await;
-        let id = flow["id"].as_str().unwrap();
-        let (flow, text) = expect_flow(
-            submit_json(&app, id, password_login("nobody@example.com", PASSWORD)).await,
-            id,
-        )
-        .await;
+        let sdk = app.sdk();
+        sign_up(&sdk, "alice@example.com").await;
+        let flow = sdk.create_native_login_flow().await.unwrap();
+        let id = flow.data.id;
+        let err = sdk
+            .update_login_flow(
+                id,
+                &UpdateLoginFlowBody::password("nobody@example.com", PASSWORD),
+            )
+            .await
+            .unwrap_err();
+        let flow = expect_rejected(&err, id);
         assert_eq!(
-            only_message(&flow),
-            &json!({"id": 4000006, "text": INVALID_CREDENTIALS, "type": "error"})
+            only_ui_message(&flow.ui),
+            &message(4000006, INVALID_CREDENTIALS, "error")
         );
         assert_eq!(
-            node(&flow, "identifier")["attributes"]["value"],
-            "nobody@example.com"
+            input(&flow.ui, "identifier").value,
+            Some(json!("nobody@example.com"))
         );
+        let text = err.response.as_ref().unwrap().text();
         assert!(!text.contains(PASSWORD), "the password is echoed: {text}");
     }
 );

@@ -1,4 +1,4 @@
-//! An existing session.
+//! An existing session: init and submit refuse it, `refresh` re-authenticates it.
 
 use super::*;
 
@@ -6,16 +6,18 @@ api_test!(
     login_api_init_with_a_session_answers_400_session_already_available,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, _) = app.signed_up_user("alice@example.com").await;
-        let res = app
-            .public(Method::GET, "/self-service/login/api")
-            .header("X-Session-Token", &token)
-            .send()
+        let sdk = app.sdk();
+        let (token, _) = sign_up(&sdk, "alice@example.com").await;
+        let err = sdk
+            .create_native_login_flow()
+            .x_session_token(&token)
             .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(res.headers()["content-type"], "application/json");
-        assert_eq!(res.headers()["ory-error-id"], "session_already_available");
+            .unwrap_err();
+        assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(err.id(), Some("session_already_available"));
+        let res = err.response.as_ref().unwrap();
+        assert_eq!(res.headers["content-type"], "application/json");
+        assert_eq!(res.headers["ory-error-id"], "session_already_available");
         let expected = json!({"error": {
             "id": "session_already_available",
             "code": 400,
@@ -23,7 +25,7 @@ api_test!(
             "reason": ALREADY_LOGGED_IN,
             "message": "you are already logged in"
         }});
-        assert_eq!(res.text().await.unwrap(), format!("{expected}\n"));
+        assert_eq!(res.text(), format!("{expected}\n"));
     }
 );
 
@@ -31,19 +33,21 @@ api_test!(
     login_submit_with_a_session_renders_already_logged_in_as_4000001,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, _) = app.signed_up_user("alice@example.com").await;
-        let flow = app.login_flow().await;
-        let id = flow["id"].as_str().unwrap();
-        let res = submit_to(&app, id)
-            .header("X-Session-Token", &token)
-            .json(&password_login("alice@example.com", PASSWORD))
-            .send()
+        let sdk = app.sdk();
+        let (token, _) = sign_up(&sdk, "alice@example.com").await;
+        let flow = sdk.create_native_login_flow().await.unwrap();
+        let err = sdk
+            .update_login_flow(
+                flow.data.id,
+                &UpdateLoginFlowBody::password("alice@example.com", PASSWORD),
+            )
+            .x_session_token(&token)
             .await
-            .unwrap();
-        let (flow, _) = expect_flow(res, id).await;
+            .unwrap_err();
+        let flow = expect_rejected(&err, flow.data.id);
         assert_eq!(
-            only_message(&flow),
-            &json!({"id": 4000001, "text": ALREADY_LOGGED_IN, "type": "error"})
+            only_ui_message(&flow.ui),
+            &message(4000001, ALREADY_LOGGED_IN, "error")
         );
     }
 );
@@ -52,24 +56,30 @@ api_test!(
     refresh_login_flow_asks_to_confirm_and_prefills_the_hidden_identifier,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, _) = app.signed_up_user("alice@example.com").await;
-        let res = app
-            .public(Method::GET, "/self-service/login/api?refresh=true")
-            .header("X-Session-Token", &token)
-            .send()
+        let sdk = app.sdk();
+        let (token, _) = sign_up(&sdk, "alice@example.com").await;
+        let flow = sdk
+            .create_native_login_flow()
+            .x_session_token(&token)
+            .refresh(true)
             .await
             .unwrap();
-        let flow = expect_json(res, StatusCode::OK).await;
-        assert_eq!(flow["refresh"], true);
+        assert_eq!(flow.status, StatusCode::OK);
+        assert!(flow.data.refresh);
         assert_eq!(
-            flow["ui"]["messages"],
-            json!([{"id": 1010003, "text": "Please confirm this action by verifying that it is you.", "type": "info"}])
+            flow.data.ui.messages,
+            [message(
+                1010003,
+                "Please confirm this action by verifying that it is you.",
+                "info"
+            )]
         );
-        let identifier = &node(&flow, "identifier")["attributes"];
-        assert_eq!(identifier["type"], "hidden");
-        assert_eq!(identifier["value"], "alice@example.com");
-        assert!(
-            node(&flow, "password")["attributes"].get("value").is_none(),
+        let identifier = input(&flow.data.ui, "identifier");
+        assert_eq!(identifier.input_type, "hidden");
+        assert_eq!(identifier.value, Some(json!("alice@example.com")));
+        assert_eq!(
+            input(&flow.data.ui, "password").value,
+            None,
             "the password field is empty"
         );
     }
@@ -79,36 +89,34 @@ api_test!(
     refresh_login_reauthenticates_the_same_session_and_token,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, _) = app.signed_up_user("alice@example.com").await;
-        let before = expect_json(app.whoami(&token).await, StatusCode::OK).await;
+        let sdk = app.sdk();
+        let (token, _) = sign_up(&sdk, "alice@example.com").await;
+        let before = sdk.to_session().x_session_token(&token).await.unwrap().data;
         app.clock.advance(chrono::Duration::minutes(5));
-        let res = app
-            .public(Method::GET, "/self-service/login/api?refresh=true")
-            .header("X-Session-Token", &token)
-            .send()
+        let flow = sdk
+            .create_native_login_flow()
+            .x_session_token(&token)
+            .refresh(true)
             .await
             .unwrap();
-        let flow = expect_json(res, StatusCode::OK).await;
-        let res = submit_to(&app, flow["id"].as_str().unwrap())
-            .header("X-Session-Token", &token)
-            .json(&password_login("alice@example.com", PASSWORD))
-            .send()
+        let res = sdk
+            .update_login_flow(
+                flow.data.id,
+                &UpdateLoginFlowBody::password("alice@example.com", PASSWORD),
+            )
+            .x_session_token(&token)
             .await
             .unwrap();
-        let body = expect_json(res, StatusCode::OK).await;
-        assert_eq!(body["session_token"], token.as_str());
-        assert_eq!(body["session"]["id"], before["id"]);
-        let methods = body["session"]["authentication_methods"]
-            .as_array()
-            .unwrap();
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.data.session_token.as_deref(), Some(token.as_str()));
+        let session = &res.data.session;
+        assert_eq!(session.id, before.id);
+        let methods = session.authentication_methods.as_ref().unwrap();
         assert_eq!(methods.len(), 2, "{methods:?}");
-        assert!(methods.iter().all(|m| m["method"] == "password"));
-        assert_ne!(
-            body["session"]["authenticated_at"],
-            before["authenticated_at"]
-        );
-        let after = expect_json(app.whoami(&token).await, StatusCode::OK).await;
-        assert_eq!(after["id"], before["id"]);
-        assert_eq!(after["authentication_methods"].as_array().unwrap().len(), 2);
+        assert!(methods.iter().all(|m| m.method == "password"));
+        assert_ne!(session.authenticated_at, before.authenticated_at);
+        let after = sdk.to_session().x_session_token(&token).await.unwrap().data;
+        assert_eq!(after.id, before.id);
+        assert_eq!(after.authentication_methods.unwrap().len(), 2);
     }
 );

@@ -1,4 +1,4 @@
-//! Expiry.
+//! Expiry: the 410 envelopes on the wire; the replacement flow through the SDK.
 
 use super::*;
 
@@ -31,27 +31,22 @@ api_test!(
             Some(3_600_000_000_000),
             "a Go duration in nanoseconds"
         );
-        let replacement = body["use_flow_id"].as_str().unwrap();
-        assert_ne!(replacement, id);
-        let res = app
-            .public(
-                Method::GET,
-                &format!("/self-service/login/flows?id={replacement}"),
+        let replacement = Uuid::parse_str(body["use_flow_id"].as_str().unwrap()).unwrap();
+        assert_ne!(replacement.to_string(), id);
+        // The replacement is an API flow that works.
+        let sdk = app.sdk();
+        let fresh = sdk.get_login_flow(replacement).await.unwrap();
+        assert_eq!(fresh.status, StatusCode::OK);
+        assert_eq!(fresh.data.id, replacement);
+        assert_eq!(fresh.data.flow_type, FlowType::Api);
+        let res = sdk
+            .update_login_flow(
+                replacement,
+                &UpdateLoginFlowBody::password("alice@example.com", PASSWORD),
             )
-            .send()
             .await
             .unwrap();
-        let fresh = expect_json(res, StatusCode::OK).await;
-        assert_eq!(fresh["id"], replacement);
-        assert_eq!(fresh["type"], "api");
-        // The replacement works.
-        let res = submit_json(
-            &app,
-            replacement,
-            password_login("alice@example.com", PASSWORD),
-        )
-        .await;
-        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.status, StatusCode::OK);
     }
 );
 

@@ -9,8 +9,16 @@ mod expiry;
 mod init;
 mod success;
 
+use crate::sdk::{input, log_in, message, only_ui_message, sign_up, use_flow_id};
 use sesame_testkit::reqwest::{Method, Response, StatusCode};
 use sesame_testkit::serde_json::{self, Value, json};
+use sesame_testkit::sesame_client::sesame_types::identity::{
+    CredentialsBody, PasswordConfigBody, PasswordCredentialsBody,
+};
+use sesame_testkit::sesame_client::sesame_types::{
+    Aal, CreateIdentityBody, FlowType, IdentityState, LoginFlow,
+};
+use sesame_testkit::sesame_client::{Error, ErrorKind, UpdateLoginFlowBody, Uuid};
 use sesame_testkit::{TestApp, api_test, expect_json};
 
 const PASSWORD: &str = "a-very-good-passphrase-42";
@@ -80,6 +88,26 @@ async fn expect_flow(res: Response, flow_id: &str) -> (Value, String) {
     (flow, text)
 }
 
+/// The SDK's `LoginRejected`: a 400 carrying the API login flow `flow_id` (not an envelope).
+fn expect_rejected(err: &Error, flow_id: Uuid) -> &LoginFlow {
+    assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST), "{err:?}");
+    let headers = &err.response.as_ref().unwrap().headers;
+    assert_eq!(headers["content-type"], "application/json; charset=utf-8");
+    let ErrorKind::LoginRejected(flow) = &err.kind else {
+        panic!("expected the flow, got {err:?}");
+    };
+    assert_eq!(flow.id, flow_id);
+    assert_eq!(flow.flow_type, FlowType::Api);
+    flow
+}
+
+/// Admin-API credentials importing a password (`password`) or a hash (`hashed_password`).
+fn password_credentials(config: PasswordConfigBody) -> Option<CredentialsBody> {
+    Some(CredentialsBody {
+        password: Some(PasswordCredentialsBody { config }),
+    })
+}
+
 /// The one global message of a flow rendered with an error.
 fn only_message(flow: &Value) -> &Value {
     let messages = flow["ui"]["messages"]
@@ -87,14 +115,4 @@ fn only_message(flow: &Value) -> &Value {
         .unwrap_or_else(|| panic!("no ui.messages: {flow}"));
     assert_eq!(messages.len(), 1, "{flow}");
     &messages[0]
-}
-
-async fn create_identity(app: &TestApp, body: Value) -> Value {
-    let res = app
-        .admin(Method::POST, "/admin/identities")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    expect_json(res, StatusCode::CREATED).await
 }

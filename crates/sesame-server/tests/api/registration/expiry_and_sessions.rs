@@ -1,4 +1,5 @@
-//! Expiry and existing sessions.
+//! Expiry (the 410 envelopes on the wire, the replacement flow through the SDK) and existing
+//! sessions (through the SDK).
 
 use super::*;
 
@@ -25,23 +26,21 @@ api_test!(
         );
         assert_eq!(body["expired_at"], flow["expires_at"]);
         assert_eq!(body["since"].as_i64(), Some(3_600_000_000_000));
-        let replacement = body["use_flow_id"].as_str().unwrap();
-        assert_ne!(replacement, id);
-        let res = app
-            .public(
-                Method::GET,
-                &format!("/self-service/registration/flows?id={replacement}"),
+        let replacement = Uuid::parse_str(body["use_flow_id"].as_str().unwrap()).unwrap();
+        assert_ne!(replacement.to_string(), id);
+        let sdk = app.sdk();
+        let fresh = sdk.get_registration_flow(replacement).await.unwrap();
+        assert_eq!(fresh.status, StatusCode::OK);
+        assert_eq!(fresh.data.id, replacement);
+        assert_eq!(fresh.data.flow_type, FlowType::Api);
+        let res = sdk
+            .update_registration_flow(
+                replacement,
+                &registration_body("alice@example.com", PASSWORD),
             )
-            .send()
             .await
             .unwrap();
-        assert_eq!(expect_json(res, StatusCode::OK).await["id"], replacement);
-        let res = submit_to(&app, replacement)
-            .json(&password_registration("alice@example.com", PASSWORD))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::OK, "the replacement flow works");
+        assert_eq!(res.status, StatusCode::OK, "the replacement flow works");
     }
 );
 
@@ -78,16 +77,18 @@ api_test!(
     registration_api_init_with_a_session_answers_400_session_already_available,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, _) = app.signed_up_user("alice@example.com").await;
-        let res = app
-            .public(Method::GET, "/self-service/registration/api")
+        let sdk = app.sdk();
+        let (token, _) = sign_up(&sdk, "alice@example.com").await;
+        let err = sdk
+            .create_native_registration_flow()
             .header("X-Session-Token", &token)
-            .send()
             .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(res.headers()["content-type"], "application/json");
-        assert_eq!(res.headers()["ory-error-id"], "session_already_available");
+            .unwrap_err();
+        assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(err.id(), Some("session_already_available"));
+        let res = err.response.as_ref().unwrap();
+        assert_eq!(res.headers["content-type"], "application/json");
+        assert_eq!(res.headers["ory-error-id"], "session_already_available");
         let expected = json!({"error": {
             "id": "session_already_available",
             "code": 400,
@@ -95,7 +96,7 @@ api_test!(
             "reason": "A valid session was detected and thus registration is not possible.",
             "message": "you are already logged in"
         }});
-        assert_eq!(res.text().await.unwrap(), format!("{expected}\n"));
+        assert_eq!(res.text(), format!("{expected}\n"));
     }
 );
 
@@ -103,19 +104,27 @@ api_test!(
     registration_submit_with_a_session_answers_the_session_already_available_envelope,
     |backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (token, _) = app.signed_up_user("alice@example.com").await;
-        let flow = app.registration_flow().await;
-        let res = submit_to(&app, flow["id"].as_str().unwrap())
+        let sdk = app.sdk();
+        let (token, _) = sign_up(&sdk, "alice@example.com").await;
+        let flow = sdk.create_native_registration_flow().await.unwrap();
+        let err = sdk
+            .update_registration_flow(
+                flow.data.id,
+                &registration_body("bob@example.com", PASSWORD),
+            )
             .header("X-Session-Token", &token)
-            .json(&password_registration("bob@example.com", PASSWORD))
-            .send()
             .await
-            .unwrap();
-        assert_eq!(res.headers()["ory-error-id"], "session_already_available");
-        let body = expect_json(res, StatusCode::BAD_REQUEST).await;
+            .unwrap_err();
+        assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(err.id(), Some("session_already_available"));
+        let headers = &err.response.as_ref().unwrap().headers;
+        assert_eq!(headers["ory-error-id"], "session_already_available");
+        let ErrorKind::Api(error) = &err.kind else {
+            panic!("expected the envelope, got {err:?}");
+        };
         assert_eq!(
-            body["error"]["reason"],
-            "A valid session was detected and thus registration is not possible."
+            error.reason.as_deref(),
+            Some("A valid session was detected and thus registration is not possible.")
         );
     }
 );

@@ -6,8 +6,11 @@ mod expiry_and_sessions;
 mod init;
 mod success;
 
+use crate::sdk::{log_in, sign_up};
 use sesame_testkit::reqwest::{Method, Response, StatusCode};
 use sesame_testkit::serde_json::{self, Value, json};
+use sesame_testkit::sesame_client::sesame_types::{Aal, ContinueWith, FlowType, IdentityState};
+use sesame_testkit::sesame_client::{ErrorKind, UpdateRegistrationFlowBody, Uuid};
 use sesame_testkit::{TestApp, api_test, expect_json};
 
 const PASSWORD: &str = "a-very-good-passphrase-42";
@@ -41,6 +44,11 @@ fn submit_to(app: &TestApp, flow_id: &str) -> sesame_testkit::reqwest::RequestBu
         Method::POST,
         &format!("/self-service/registration?flow={flow_id}"),
     )
+}
+
+/// The SDK's body of a password registration of `email`.
+fn registration_body(email: &str, password: &str) -> UpdateRegistrationFlowBody {
+    UpdateRegistrationFlowBody::password(json!({"email": email}), password)
 }
 
 fn password_registration(email: &str, password: &str) -> Value {
