@@ -5,7 +5,7 @@ use crate::endpoint::endpoints;
 use serde_json::Value;
 use sesame_types::{
     HealthStatus, Identity, IdentitySchemaContainer, LoginFlow, LogoutFlow, RegistrationFlow,
-    Session, SuccessfulNativeLogin, SuccessfulNativeRegistration, Version,
+    Session, SettingsFlow, SuccessfulNativeLogin, SuccessfulNativeRegistration, Version,
 };
 
 endpoints! {
@@ -27,6 +27,14 @@ endpoints! {
     GetRegistrationFlow => RegistrationFlow, Envelope;
     /// `POST /self-service/registration?flow=`.
     UpdateRegistrationFlow => SuccessfulNativeRegistration, Registration;
+    /// `GET /self-service/settings/api`.
+    CreateNativeSettingsFlow => SettingsFlow, Envelope;
+    /// `GET /self-service/settings/browser` (answered as JSON).
+    CreateBrowserSettingsFlow => SettingsFlow, Envelope;
+    /// `GET /self-service/settings/flows?id=`.
+    GetSettingsFlow => SettingsFlow, Envelope;
+    /// `POST /self-service/settings?flow=`.
+    UpdateSettingsFlow => SettingsFlow, Settings;
     /// `DELETE /self-service/logout/api`.
     PerformNativeLogout => (), Envelope;
     /// `GET /self-service/logout/browser`.

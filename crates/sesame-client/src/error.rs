@@ -2,7 +2,7 @@
 
 use crate::response::{RawResponse, RequestInfo};
 use http::StatusCode;
-use sesame_types::{ErrorEnvelope, GenericError, LoginFlow, RegistrationFlow};
+use sesame_types::{ErrorEnvelope, GenericError, LoginFlow, RegistrationFlow, SettingsFlow};
 use std::fmt;
 use std::ops::Deref;
 
@@ -27,6 +27,10 @@ pub enum ErrorKind {
     /// for an identifier that exists, 4000005 for a weak password).
     #[error("the registration flow refused the submission")]
     RegistrationRejected(Box<RegistrationFlow>),
+    /// A submitted settings form was refused (400): the flow with its messages (e.g. 4000008 for
+    /// a wrong TOTP code, 4000005 for a weak password).
+    #[error("the settings flow refused the submission")]
+    SettingsRejected(Box<SettingsFlow>),
     /// Any other non-success answer. Without an error envelope, `code` and `status` are filled in
     /// from the HTTP status.
     #[error("API error {}: {}", .0.code.unwrap_or_default(), .0.message)]
@@ -170,6 +174,8 @@ pub enum Refusals {
     Login,
     /// A registration submission: a 400 may carry the flow.
     Registration,
+    /// A settings submission: a 400 may carry the flow.
+    Settings,
 }
 
 fn envelope_redirect(envelope: &ErrorEnvelope) -> Option<String> {
@@ -201,6 +207,11 @@ pub(crate) fn classify(status: StatusCode, body: &[u8], refusals: Refusals) -> E
             Refusals::Registration => {
                 if let Ok(flow) = serde_json::from_slice::<RegistrationFlow>(body) {
                     return ErrorKind::RegistrationRejected(Box::new(flow));
+                }
+            }
+            Refusals::Settings => {
+                if let Ok(flow) = serde_json::from_slice::<SettingsFlow>(body) {
+                    return ErrorKind::SettingsRejected(Box::new(flow));
                 }
             }
             Refusals::Envelope | Refusals::Whoami => {}

@@ -150,6 +150,7 @@ pub mod guard;
 mod request;
 mod response;
 mod session;
+mod settings;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_USER_AGENT, Interceptor, RequestParts, ResponseParts,
@@ -162,6 +163,9 @@ pub use response::{IDENTITY_ID_HEADER, RawResponse, RequestInfo, Response};
 
 pub use http::{HeaderMap, Method, StatusCode};
 pub use sesame_types;
-pub use sesame_types::{Session, UpdateLoginFlowBody, UpdateRegistrationFlowBody};
+pub use sesame_types::{
+    LookupSecretAction, Session, SettingsFlow, UpdateLoginFlowBody, UpdateRegistrationFlowBody,
+    UpdateSettingsFlowBody,
+};
 pub use tokio_util::sync::CancellationToken;
 pub use uuid::Uuid;

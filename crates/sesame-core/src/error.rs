@@ -80,6 +80,18 @@ pub enum CoreError {
     /// Native logout with an unknown token.
     #[error("unknown session token on logout")]
     LogoutTokenUnknown,
+    /// A settings change that needs a recently authenticated session (`session_refresh_required`).
+    #[error("session refresh required")]
+    RefreshRequired,
+    /// A settings flow used by a session of another identity (`security_identity_mismatch`).
+    #[error("identity mismatch")]
+    IdentityMismatch {
+        /// On submit (else on fetch): the reasons differ.
+        submit: bool,
+    },
+    /// A self-service method that `selfservice.methods.<m>.enabled` turns off.
+    #[error("method disabled")]
+    MethodDisabled,
     /// Something unexpected; the text is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),

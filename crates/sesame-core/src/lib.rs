@@ -13,6 +13,7 @@ pub mod error;
 pub mod flow;
 pub mod identity;
 pub mod ids;
+pub mod lookup;
 pub mod messages;
 pub mod password;
 pub mod schema;
@@ -20,6 +21,7 @@ pub mod services;
 pub mod session;
 pub mod store;
 pub mod token;
+pub mod totp;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::CoreError;

@@ -147,8 +147,8 @@ pub fn registration_no_strategy() -> UiText {
     )
 }
 
-/// 4010001 (login) / 4040001 (registration): the submitted flow had expired; shown on its
-/// replacement.
+/// 4010001 (login) / 4040001 (registration) / 4050001 (settings): the submitted flow had
+/// expired; shown on its replacement.
 pub fn flow_expired(
     kind: crate::flow::FlowKind,
     expired_at: chrono::DateTime<chrono::Utc>,
@@ -157,6 +157,7 @@ pub fn flow_expired(
     let (id, name) = match kind {
         crate::flow::FlowKind::Login => (4010001, "login"),
         crate::flow::FlowKind::Registration => (4040001, "registration"),
+        crate::flow::FlowKind::Settings => (4050001, "settings"),
     };
     let minutes = (now - expired_at).num_milliseconds() as f64 / 60_000.0;
     text(
@@ -269,4 +270,99 @@ pub fn clear_messages(nodes: &mut [UiNode]) {
 /// An empty context object.
 pub fn no_context() -> Map<String, Value> {
     Map::new()
+}
+
+/// The input type and autocomplete hint of a trait's form field, from its JSON type and format.
+pub fn trait_input_type(field: &crate::schema::TraitField) -> (&'static str, Option<&'static str>) {
+    match (field.json_type.as_str(), field.format.as_deref()) {
+        (_, Some("email")) => ("email", Some("email")),
+        (_, Some("tel")) => ("tel", Some("tel")),
+        (_, Some("date")) => ("date", None),
+        (_, Some("date-time")) => ("datetime-local", None),
+        (_, Some("uri")) => ("url", Some("url")),
+        ("number" | "integer", _) => ("number", None),
+        ("boolean", _) => ("checkbox", None),
+        _ => ("text", None),
+    }
+}
+
+/// 1050001: a settings change was saved.
+pub fn settings_saved() -> UiText {
+    text(
+        1050001,
+        "success",
+        "Your changes have been saved!".into(),
+        None,
+    )
+}
+
+/// 4010004: no settings strategy claims the submit.
+pub fn settings_no_strategy() -> UiText {
+    text(
+        4010004,
+        "error",
+        "Could not find a strategy to update your settings. Did you fill out the form correctly?"
+            .into(),
+        None,
+    )
+}
+
+/// 4000008: a wrong (or replayed) TOTP code.
+pub fn totp_invalid() -> UiText {
+    text(
+        4000008,
+        "error",
+        "The provided authentication code is invalid, please try again.".into(),
+        None,
+    )
+}
+
+/// 4000011: a TOTP login for an identity without TOTP.
+pub fn totp_none() -> UiText {
+    text(
+        4000011,
+        "error",
+        "You have no TOTP device set up.".into(),
+        None,
+    )
+}
+
+/// 4000012: a backup code that was used already.
+pub fn lookup_used() -> UiText {
+    text(
+        4000012,
+        "error",
+        "This backup recovery code has already been used.".into(),
+        None,
+    )
+}
+
+/// 4000014: a backup-code login for an identity without codes.
+pub fn lookup_none() -> UiText {
+    text(
+        4000014,
+        "error",
+        "You have no backup recovery codes set up.".into(),
+        None,
+    )
+}
+
+/// 4000016: an unknown backup code.
+pub fn lookup_invalid() -> UiText {
+    text(
+        4000016,
+        "error",
+        "The backup recovery code is not valid.".into(),
+        None,
+    )
+}
+
+/// 4000039: the new password equals the current one.
+pub fn password_unchanged() -> UiText {
+    text(
+        4000039,
+        "error",
+        "The new password must be different from the old password.".into(),
+        None,
+    )
 }

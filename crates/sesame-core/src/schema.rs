@@ -23,6 +23,8 @@ pub struct TraitField {
     pub required: bool,
     /// `credentials.password.identifier`.
     pub password_identifier: bool,
+    /// `credentials.totp.account_name`: the name authenticator apps show for the account.
+    pub totp_account_name: bool,
     /// `verification.via`.
     pub verification_via: Option<String>,
     /// `recovery.via`.
@@ -246,6 +248,10 @@ fn collect_fields(schema: &Map<String, Value>, path: &mut Vec<String>, out: &mut
                 required: required.contains(&name.as_str()),
                 password_identifier: ext
                     .and_then(|e| e.pointer("/credentials/password/identifier"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                totp_account_name: ext
+                    .and_then(|e| e.pointer("/credentials/totp/account_name"))
                     .and_then(Value::as_bool)
                     .unwrap_or(false),
                 verification_via: ext_str("/verification/via"),

@@ -2,7 +2,7 @@
 
 use crate::flow::FlowRecord;
 use crate::identity::{Credential, CredentialType, Identity};
-use crate::ids::{FlowId, IdentityId};
+use crate::ids::{FlowId, IdentityId, SessionId};
 use crate::session::Session;
 use crate::token::TokenDigest;
 use async_trait::async_trait;
@@ -64,8 +64,21 @@ pub trait IdentityStore: Send + Sync {
     async fn list_identities(&self, query: &IdentityQuery) -> Result<Vec<Identity>, StoreError>;
     /// How many identities match the query's filter (paging fields ignored).
     async fn count_identities(&self, query: &IdentityQuery) -> Result<u64, StoreError>;
-    /// Deletes an identity; its credentials and sessions go with it. False if it did not exist.
+    /// Deletes an identity; its credentials, sessions and claims go with it. False if it did not
+    /// exist.
     async fn delete_identity(&self, id: IdentityId) -> Result<bool, StoreError>;
+    /// Claims a one-time use (a TOTP code in its time step, a backup code) for an identity, so that
+    /// a replay is refused: `true` if the claim is new, `false` if `use_key` was claimed already.
+    /// Atomic: of concurrent claims of one key exactly one gets `true`. First forgets the
+    /// identity's claims made before `forget_before` (so a key claimed before then is new again).
+    /// An unknown identity is an error.
+    async fn claim_credential_use(
+        &self,
+        identity: IdentityId,
+        use_key: &str,
+        now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Sessions.
@@ -75,7 +88,8 @@ pub trait SessionStore: Send + Sync {
     async fn insert_session(&self, session: &Session) -> Result<(), StoreError>;
     /// Inserts many sessions at once (seeding, imports).
     async fn insert_sessions(&self, sessions: &[Session]) -> Result<(), StoreError>;
-    /// Saves a re-authenticated session: everything but id, identity, tokens, devices and issue time.
+    /// Saves a re-authenticated session: its flag, level, factors, issue, authentication, expiry
+    /// and update times (not its id, identity, tokens, devices or creation time).
     async fn update_session(&self, session: &Session) -> Result<(), StoreError>;
     /// The hot path: the session with this token digest and its identity, in one round trip.
     async fn session_by_token(
@@ -88,6 +102,14 @@ pub trait SessionStore: Send + Sync {
         digest: &TokenDigest,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Marks every session of `identity` that is still flagged active inactive (updated at `now`),
+    /// except `except`; returns how many changed.
+    async fn revoke_identity_sessions(
+        &self,
+        identity: IdentityId,
+        except: Option<SessionId>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
     /// Number of stored sessions.
     async fn count_sessions(&self) -> Result<u64, StoreError>;
 }

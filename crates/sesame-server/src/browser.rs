@@ -76,6 +76,12 @@ pub struct BrowserSettings {
     pub registration_ui: String,
     /// Error UI.
     pub error_ui: String,
+    /// Settings UI.
+    pub settings_ui: String,
+    /// `selfservice.flows.settings.after.default_browser_return_url`.
+    pub settings_return: Option<String>,
+    /// `selfservice.flows.settings.after.<method>.default_browser_return_url`, by method.
+    pub settings_method_return: Vec<(&'static str, String)>,
     /// `selfservice.default_browser_return_url`, else the built-in welcome page.
     pub default_return: String,
     /// After logout.
@@ -132,6 +138,17 @@ impl BrowserSettings {
             login_ui: ui(&flows.login.ui_url, "login"),
             registration_ui: ui(&flows.registration.ui_url, "registration"),
             error_ui: ui(&flows.error.ui_url, "error"),
+            settings_ui: ui(&flows.settings.ui_url, "settings"),
+            settings_return: flows.settings.after.default_browser_return_url.clone(),
+            settings_method_return: [
+                ("profile", &flows.settings.after.profile),
+                ("password", &flows.settings.after.password),
+                ("totp", &flows.settings.after.totp),
+                ("lookup_secret", &flows.settings.after.lookup_secret),
+            ]
+            .into_iter()
+            .filter_map(|(m, a)| a.default_browser_return_url.clone().map(|u| (m, u)))
+            .collect(),
             logout_return: flows
                 .logout
                 .after

@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use sesame_core::CoreError;
-use sesame_core::flow::{FlowBody, FlowKind};
+use sesame_core::flow::FlowBody;
 use sesame_types::{ErrorEnvelope, GenericError};
 
 /// An error response.
@@ -132,6 +132,47 @@ impl ApiError {
         self
     }
 
+    /// Adds top-level keys next to `error` (a self-rendering body).
+    pub fn with_extra(self, extra: Map<String, Value>) -> Self {
+        self.self_rendering(Value::Object(extra))
+    }
+
+    /// 403 `session_aal2_required` sending the browser to `redirect_browser_to`.
+    pub fn aal2_required(redirect_browser_to: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            Some("session_aal2_required"),
+            Some("An active session was found but it does not fulfill the requested Authenticator Assurance Level. Please verify yourself with a second factor to resolve this issue.".into()),
+            Some("Session does not fulfill the requested Authenticator Assurance Level".into()),
+        )
+        .with_details(json!({ "redirect_browser_to": redirect_browser_to }))
+        .self_rendering(json!({ "redirect_browser_to": redirect_browser_to }))
+    }
+
+    /// 422 `browser_location_change_required`: a single-page app must send the browser there.
+    pub fn browser_location_change(redirect_browser_to: &str) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("browser_location_change_required"),
+            Some(format!(
+                "In order to complete this flow please redirect the browser to: {redirect_browser_to}"
+            )),
+            Some("browser location change required".into()),
+        )
+        .self_rendering(json!({ "redirect_browser_to": redirect_browser_to }))
+    }
+
+    /// 403 `session_refresh_required`: sign in again at `redirect_browser_to` first.
+    pub fn refresh_required(redirect_browser_to: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            Some("session_refresh_required"),
+            Some("The login session is too old and thus not allowed to update these fields. Please re-authenticate.".into()),
+            Some("The requested action was forbidden".into()),
+        )
+        .self_rendering(json!({ "redirect_browser_to": redirect_browser_to }))
+    }
+
     /// Maps a domain error; `public_base_url` builds the URLs some bodies carry.
     pub fn from_core(e: CoreError, public_base_url: &str) -> Self {
         let public = |path: &str| format!("{}/{}", public_base_url.trim_end_matches('/'), path);
@@ -150,15 +191,7 @@ impl ApiError {
             ),
             CoreError::NoSession => Self::session_inactive(),
             CoreError::Aal2Required => {
-                let to = public("self-service/login/browser?aal=aal2");
-                Self::new(
-                    StatusCode::FORBIDDEN,
-                    Some("session_aal2_required"),
-                    Some("An active session was found but it does not fulfill the requested Authenticator Assurance Level. Please verify yourself with a second factor to resolve this issue.".into()),
-                    Some("Session does not fulfill the requested Authenticator Assurance Level".into()),
-                )
-                .with_details(json!({ "redirect_browser_to": to }))
-                .self_rendering(json!({ "redirect_browser_to": to }))
+                Self::aal2_required(&public("self-service/login/browser?aal=aal2"))
             }
             CoreError::Aal1Required => Self::new(
                 StatusCode::UNAUTHORIZED,
@@ -191,10 +224,7 @@ impl ApiError {
                 }))
             }
             CoreError::FlowExpiredOnFetch { kind, flow_type, return_to } => {
-                let name = match kind {
-                    FlowKind::Login => "login",
-                    FlowKind::Registration => "registration",
-                };
+                let name = kind.as_str();
                 if flow_type == sesame_types::FlowType::Browser {
                     let mut redirect_to = public(&format!("self-service/{name}/browser"));
                     if let Some(r) = return_to.as_deref().filter(|r| !r.is_empty()) {
@@ -258,6 +288,24 @@ impl ApiError {
                 Some("Unable to log out because the logout token in the URL query does not match the session cookie.".into()),
                 None,
             ),
+            // The settings routes add the URLs these carry; elsewhere they do not occur.
+            CoreError::RefreshRequired => Self::refresh_required(&public("self-service/login/browser?refresh=true")),
+            CoreError::IdentityMismatch { submit } => Self::new(
+                StatusCode::FORBIDDEN,
+                Some("security_identity_mismatch"),
+                Some(if submit {
+                    "The request was initiated by someone else and has been blocked for security reasons. Please go back and try again.".into()
+                } else {
+                    "The request was made for another identity and has been blocked for security reasons.".into()
+                }),
+                None,
+            ),
+            CoreError::MethodDisabled => Self::new(
+                StatusCode::NOT_FOUND,
+                None,
+                Some("This endpoint was disabled by system administrator. Please check your url or contact the system administrator to enable it.".into()),
+                None,
+            ),
             CoreError::LogoutTokenUnknown => Self::new(
                 StatusCode::FORBIDDEN,
                 None,
@@ -277,6 +325,7 @@ impl IntoResponse for ApiError {
             ApiError::Flow(flow) => match *flow {
                 FlowBody::Login(f) => json::response(StatusCode::BAD_REQUEST, &f),
                 FlowBody::Registration(f) => json::response(StatusCode::BAD_REQUEST, &f),
+                FlowBody::Settings(f) => json::response(StatusCode::BAD_REQUEST, &f),
             },
             ApiError::Envelope {
                 status,

@@ -6,6 +6,7 @@ use sesame_core::cookie::CookieSealer;
 use sesame_core::password::{Algorithm, Hasher, HasherConfig, PasswordPolicy};
 use sesame_core::services::{
     CoreSettings, Deps, IdentityService, LoginService, RegistrationService, SessionService,
+    SettingsService,
 };
 use sesame_core::store::Store;
 use std::sync::Arc;
@@ -22,6 +23,8 @@ pub struct Inner {
     pub login: LoginService,
     /// Registration flows.
     pub registration: RegistrationService,
+    /// Settings flows.
+    pub settings: SettingsService,
     /// Admin identities.
     pub identities: IdentityService,
     /// Shared dependencies (store, schemas, clock, settings).
@@ -80,6 +83,28 @@ pub fn hasher_config(config: &Config) -> Result<HasherConfig, String> {
     Ok(cfg)
 }
 
+/// The host name of a URL (no port): the default TOTP issuer, as in Kratos.
+fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "sesame".to_owned())
+}
+
+/// The settings methods configured with the `revoke_active_sessions` hook.
+fn revoke_sessions_after(config: &Config) -> Vec<String> {
+    let after = &config.selfservice.flows.settings.after;
+    [
+        ("password", &after.password.hooks),
+        ("totp", &after.totp.hooks),
+        ("lookup_secret", &after.lookup_secret.hooks),
+    ]
+    .into_iter()
+    .filter(|(_, hooks)| hooks.iter().any(|h| h.hook == "revoke_active_sessions"))
+    .map(|(method, _)| method.to_owned())
+    .collect()
+}
+
 fn with_slash(url: &str) -> String {
     if url.ends_with('/') {
         url.to_owned()
@@ -120,6 +145,27 @@ pub fn build(
             .hooks
             .iter()
             .any(|h| h.hook == "session"),
+        settings_lifespan: config.selfservice.flows.settings.lifespan.chrono(),
+        privileged_session_max_age: config
+            .selfservice
+            .flows
+            .settings
+            .privileged_session_max_age
+            .chrono(),
+        settings_required_aal: config.selfservice.flows.settings.required_aal,
+        profile_enabled: config.selfservice.methods.profile.enabled,
+        totp_enabled: config.selfservice.methods.totp.enabled,
+        totp_issuer: config
+            .selfservice
+            .methods
+            .totp
+            .config
+            .issuer
+            .clone()
+            .filter(|i| !i.is_empty())
+            .unwrap_or_else(|| host_of(public_base_url)),
+        lookup_secret_enabled: config.selfservice.methods.lookup_secret.enabled,
+        revoke_sessions_after: revoke_sessions_after(config),
     };
     let deps = Arc::new(Deps {
         store,
@@ -140,6 +186,7 @@ pub fn build(
         sessions: SessionService::new(deps.clone()),
         login: LoginService::new(deps.clone()),
         registration: RegistrationService::new(deps.clone()),
+        settings: SettingsService::new(deps.clone()),
         identities: IdentityService::new(deps.clone()),
         cookies: CookieSealer::new(&secrets, &config.session.cookie.name),
         cookie_name: config.session.cookie.name.clone(),

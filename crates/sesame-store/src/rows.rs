@@ -171,6 +171,7 @@ pub struct FlowRow {
     kind: String,
     body: String,
     csrf_token: Option<String>,
+    context: Option<String>,
 }
 
 impl TryFrom<FlowRow> for FlowRecord {
@@ -183,11 +184,18 @@ impl TryFrom<FlowRow> for FlowRecord {
             "registration" => FlowBody::Registration(
                 serde_json::from_str(&r.body).map_err(|e| corrupt("flow", e))?,
             ),
+            "settings" => {
+                FlowBody::Settings(serde_json::from_str(&r.body).map_err(|e| corrupt("flow", e))?)
+            }
             other => return Err(corrupt("flow kind", other)),
         };
         Ok(FlowRecord {
             body,
             csrf_token: r.csrf_token,
+            context: r
+                .context
+                .map(|c| serde_json::from_str(&c).map_err(|e| corrupt("flow context", e)))
+                .transpose()?,
         })
     }
 }
@@ -197,6 +205,14 @@ pub fn flow_json(body: &FlowBody) -> Result<String, StoreError> {
     match body {
         FlowBody::Login(f) => serde_json::to_string(f),
         FlowBody::Registration(f) => serde_json::to_string(f),
+        // `continue_with` belongs to one submit's answer, not to the flow.
+        FlowBody::Settings(f) if f.continue_with.is_some() => {
+            serde_json::to_string(&sesame_core::types::SettingsFlow {
+                continue_with: None,
+                ..f.clone()
+            })
+        }
+        FlowBody::Settings(f) => serde_json::to_string(f),
     }
     .map_err(|e| StoreError::Backend(e.to_string()))
 }

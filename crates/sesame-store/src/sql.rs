@@ -17,7 +17,7 @@ use sesame_core::session::Session;
 use sesame_core::store::{
     FlowStore, IdentityQuery, IdentityStore, SessionStore, Store, StoreError,
 };
-use sesame_core::{FlowId, IdentityId, TokenDigest};
+use sesame_core::{FlowId, IdentityId, SessionId, TokenDigest};
 use sqlx::QueryBuilder;
 use std::sync::{Arc, LazyLock};
 
@@ -338,6 +338,35 @@ macro_rules! impl_store {
                     .map_err(db_err)?;
                 Ok(done.rows_affected() > 0)
             }
+
+            async fn claim_credential_use(
+                &self,
+                identity: IdentityId,
+                use_key: &str,
+                now: DateTime<Utc>,
+                forget_before: DateTime<Utc>,
+            ) -> Result<bool, StoreError> {
+                // Two single statements, no transaction: each is atomic on its own, and the primary
+                // key decides a race (the loser's insert does nothing). On SQLite, times are RFC 3339
+                // text in UTC written by one encoder, so text order is time order.
+                sqlx::query("DELETE FROM credential_uses WHERE identity_id = $1 AND used_at < $2")
+                    .bind(identity.0)
+                    .bind(forget_before)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                let done = sqlx::query(
+                    "INSERT INTO credential_uses (identity_id, use_key, used_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (identity_id, use_key) DO NOTHING",
+                )
+                .bind(identity.0)
+                .bind(use_key)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(done.rows_affected() == 1)
+            }
         }
 
         #[async_trait]
@@ -380,7 +409,7 @@ macro_rules! impl_store {
             async fn update_session(&self, s: &Session) -> Result<(), StoreError> {
                 let done = sqlx::query(
                     "UPDATE sessions SET active = $2, aal = $3, authentication_methods = $4, expires_at = $5, \
-                     authenticated_at = $6, updated_at = $7 WHERE id = $1",
+                     authenticated_at = $6, updated_at = $7, issued_at = $8 WHERE id = $1",
                 )
                 .bind(s.id.0)
                 .bind(s.active)
@@ -389,6 +418,7 @@ macro_rules! impl_store {
                 .bind(s.expires_at)
                 .bind(s.authenticated_at)
                 .bind(s.updated_at)
+                .bind(s.issued_at)
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?;
@@ -421,6 +451,28 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() > 0)
             }
 
+            async fn revoke_identity_sessions(
+                &self,
+                identity: IdentityId,
+                except: Option<SessionId>,
+                now: DateTime<Utc>,
+            ) -> Result<u64, StoreError> {
+                let mut q = QueryBuilder::<$db>::new("UPDATE sessions SET active = ");
+                q.push_bind(false);
+                q.push(", updated_at = ");
+                q.push_bind(now);
+                q.push(" WHERE identity_id = ");
+                q.push_bind(identity.0);
+                q.push(" AND active = ");
+                q.push_bind(true);
+                if let Some(kept) = except {
+                    q.push(" AND id <> ");
+                    q.push_bind(kept.0);
+                }
+                let done = q.build().execute(&self.pool).await.map_err(db_err)?;
+                Ok(done.rows_affected())
+            }
+
             async fn count_sessions(&self) -> Result<u64, StoreError> {
                 let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
                     .fetch_one(&self.pool)
@@ -434,15 +486,17 @@ macro_rules! impl_store {
         impl FlowStore for $store {
             async fn save_flow(&self, flow: &FlowRecord) -> Result<(), StoreError> {
                 sqlx::query(
-                    "INSERT INTO selfservice_flows (id, kind, body, csrf_token, expires_at) VALUES ($1, $2, $3, $4, $5) \
+                    "INSERT INTO selfservice_flows (id, kind, body, csrf_token, expires_at, context) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
                      ON CONFLICT (id) DO UPDATE SET body = excluded.body, csrf_token = excluded.csrf_token, \
-                     expires_at = excluded.expires_at",
+                     expires_at = excluded.expires_at, context = excluded.context",
                 )
                 .bind(flow.body.id().0)
                 .bind(flow.body.kind().as_str())
                 .bind(flow_json(&flow.body)?)
                 .bind(&flow.csrf_token)
                 .bind(flow.body.expires_at())
+                .bind(json_opt(&flow.context)?)
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?;
@@ -450,7 +504,7 @@ macro_rules! impl_store {
             }
 
             async fn flow(&self, id: FlowId) -> Result<Option<FlowRecord>, StoreError> {
-                sqlx::query_as::<_, FlowRow>("SELECT kind, body, csrf_token FROM selfservice_flows WHERE id = $1")
+                sqlx::query_as::<_, FlowRow>("SELECT kind, body, csrf_token, context FROM selfservice_flows WHERE id = $1")
                     .bind(id.0)
                     .fetch_optional(&self.pool)
                     .await

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use sesame_core::aal::Aal;
 use sesame_core::flow::{FlowBody, FlowRecord};
-use sesame_core::identity::{Credential, CredentialType, Identity};
+use sesame_core::identity::{Credential, CredentialType, Identity, IdentityView};
 use sesame_core::messages;
 use sesame_core::session::Session;
 use sesame_core::store::{IdentityQuery, Store, StoreError};
@@ -21,8 +21,8 @@ use sesame_core::{
 };
 use sesame_store::Dsn;
 use sesame_types::{
-    AuthenticationMethod, Device, FlowType, IdentityState, LoginFlow, RecoveryAddress,
-    RegistrationFlow, UiContainer, VerifiableAddress,
+    AuthenticationMethod, ContinueWith, Device, FlowType, IdentityState, LoginFlow,
+    RecoveryAddress, RegistrationFlow, SettingsFlow, UiContainer, VerifiableAddress,
 };
 use sqlx::Connection;
 use std::path::PathBuf;
@@ -384,6 +384,24 @@ fn totp(owner: &Identity) -> Credential {
     }
 }
 
+/// A lookup secret (backup code) credential of `owner`, identified by the identity id.
+fn lookup_secret(owner: &Identity) -> Credential {
+    let t = now();
+    Credential {
+        id: Uuid::new_v4(),
+        identity_id: owner.id,
+        kind: CredentialType::LookupSecret,
+        identifiers: vec![owner.id.to_string()],
+        config: json!({"recovery_codes": [
+            {"code": "a1b2c3d4", "used_at": null},
+            {"code": "e5f6g7h8", "used_at": sesame_types::time::format(&t)},
+        ]}),
+        version: 0,
+        created_at: t,
+        updated_at: t,
+    }
+}
+
 /// Creates an identity with a password credential for `email`.
 async fn create_user(store: &Arc<dyn Store>, email: &str) -> (Identity, Credential) {
     let identity = identity(email);
@@ -473,6 +491,27 @@ fn registration_flow() -> RegistrationFlow {
         )),
         organization_id: None,
         state: "choose_method".into(),
+    }
+}
+
+fn settings_flow(owner: &Identity) -> SettingsFlow {
+    let t = now();
+    let id = Uuid::new_v4();
+    SettingsFlow {
+        id,
+        flow_type: FlowType::Browser,
+        expires_at: t + Duration::hours(1),
+        issued_at: t,
+        request_url: "http://127.0.0.1:4433/self-service/settings/browser".into(),
+        return_to: Some("/account".into()),
+        active: None,
+        ui: ui(format!(
+            "http://127.0.0.1:4433/self-service/settings?flow={id}"
+        )),
+        identity: owner.to_wire("http://127.0.0.1:4433", IdentityView::Public, None),
+        state: "show_form".into(),
+        organization_id: None,
+        continue_with: None,
     }
 }
 
@@ -690,6 +729,69 @@ conformance!(fn updating_an_identity_with_new_credentials_replaces_its_identifie
     create_user(&store, "old@example.com").await;
 });
 
+conformance!(fn enrolling_and_removing_second_factors_replaces_credentials_and_aal(store) {
+    let (mut user, pw) = create_user(&store, "2fa@example.com").await;
+    let other = identity("other@example.com");
+    let other_credentials =
+        [password(&other, "other@example.com"), totp(&other), lookup_secret(&other)];
+    store.create_identity(&other, &other_credentials).await.unwrap();
+    let token = SessionToken::generate();
+    store.insert_session(&session(&user, &token)).await.unwrap();
+    let sorted = |mut v: Vec<Credential>| {
+        v.sort_by_key(|c| c.kind);
+        v
+    };
+    let stored = |id: IdentityId| {
+        let store = store.clone();
+        async move { sorted(store.credentials(&[id]).await.unwrap()) }
+    };
+
+    // Enrol TOTP and backup codes.
+    let second = totp(&user);
+    let codes = lookup_secret(&user);
+    user.available_aal = Aal::Aal2;
+    user.updated_at = now() + Duration::seconds(1);
+    let enrolled = [pw.clone(), second.clone(), codes.clone()];
+    store.update_identity(&user, Some(&enrolled)).await.unwrap();
+
+    assert_eq!(store.identity(user.id).await.unwrap(), Some(user.clone()));
+    assert_eq!(stored(user.id).await, sorted(enrolled.to_vec()));
+    let (_, owner) = by_token(&store, &token).await.unwrap();
+    assert_eq!(owner.available_aal, Aal::Aal2, "whoami sees the new level without credentials");
+    let by_totp =
+        store.find_by_identifier(CredentialType::Totp, &user.id.to_string()).await.unwrap();
+    assert_eq!(by_totp, Some((user.clone(), second.clone())));
+    let by_code =
+        store.find_by_identifier(CredentialType::LookupSecret, &user.id.to_string()).await.unwrap();
+    assert_eq!(by_code, Some((user.clone(), codes.clone())));
+
+    // A backup code is used: the lookup secret's config changes, nothing else.
+    let mut used = codes.clone();
+    used.config["recovery_codes"][0]["used_at"] = json!(sesame_types::time::format(&now()));
+    used.updated_at = now() + Duration::seconds(2);
+    store.update_credential_config(&used).await.unwrap();
+    let expected = sorted(vec![pw.clone(), second.clone(), used.clone()]);
+    assert_eq!(stored(user.id).await, expected);
+
+    // Unlink TOTP: the credential and its identifier go, the level stays with the codes.
+    user.updated_at = now() + Duration::seconds(3);
+    store.update_identity(&user, Some(&[pw.clone(), used.clone()])).await.unwrap();
+    assert_eq!(stored(user.id).await, sorted(vec![pw.clone(), used]));
+    let gone = store.find_by_identifier(CredentialType::Totp, &user.id.to_string()).await.unwrap();
+    assert_eq!(gone, None);
+
+    // Remove the codes too: back to aal1.
+    user.available_aal = Aal::Aal1;
+    user.updated_at = now() + Duration::seconds(4);
+    store.update_identity(&user, Some(std::slice::from_ref(&pw))).await.unwrap();
+    assert_eq!(store.identity(user.id).await.unwrap(), Some(user.clone()));
+    assert_eq!(stored(user.id).await, vec![pw]);
+    assert_eq!(by_token(&store, &token).await.unwrap().1.available_aal, Aal::Aal1);
+
+    // The other identity's second factors are untouched.
+    assert_eq!(stored(other.id).await, sorted(other_credentials.to_vec()));
+});
+
 conformance!(fn updating_an_identity_without_credentials_keeps_them(store) {
     let (mut user, credential) = create_user(&store, "keep@example.com").await;
     user.metadata_admin = Some(json!({"note": "changed"}));
@@ -880,13 +982,14 @@ conformance!(fn revoking_an_unknown_token_reports_false(store) {
     assert!(by_token(&store, &token).await.unwrap().0.active, "other sessions stay active");
 });
 
-conformance!(fn updating_a_session_changes_its_factors_and_expiry_but_not_its_tokens(store) {
+conformance!(fn updating_a_session_to_aal2_saves_its_factors_and_times_but_not_its_tokens(store) {
     let (user, _) = create_user(&store, "mfa@example.com").await;
     let token = SessionToken::generate();
     let created = session(&user, &token);
     store.insert_session(&created).await.unwrap();
     let later = now() + Duration::minutes(3);
 
+    // What a second-factor login does to the session it steps up (services::login::reactivate).
     let mut changed = created.clone();
     changed.complete_factor(AuthenticationMethod {
         method: "totp".into(),
@@ -895,21 +998,91 @@ conformance!(fn updating_a_session_changes_its_factors_and_expiry_but_not_its_to
         provider: None,
     });
     assert_eq!(changed.aal, Aal::Aal2);
+    changed.active = true;
+    changed.issued_at = later;
     changed.expires_at = later + Duration::hours(48);
     changed.updated_at = later;
     // An update must not save any of these.
     let mut update = changed.clone();
+    update.identity_id = IdentityId::new();
     update.token_digest = SessionToken::generate().digest();
     update.logout_token_digest = LogoutToken::generate().digest();
     update.devices = Vec::new();
-    update.issued_at = later;
+    update.created_at = later;
 
     store.update_session(&update).await.unwrap();
 
-    let (found, _) = by_token(&store, &token).await.expect("still found by its old token");
-    assert_eq!(found, changed);
+    let (found, owner) = by_token(&store, &token).await.expect("still found by its old token");
+    assert_eq!(found, changed, "aal, both AMR entries in order, and every time");
+    assert_eq!(found.authentication_methods.len(), 2);
+    assert_eq!(found.authenticated_at, later);
+    assert_eq!(owner, user);
     assert!(store.session_by_token(&update.token_digest).await.unwrap().is_none());
     assert_eq!(store.count_sessions().await.unwrap(), 1);
+
+    // The active flag is saved too, both ways.
+    let revoked = Session { active: false, updated_at: later + Duration::seconds(1), ..changed };
+    store.update_session(&revoked).await.unwrap();
+    assert_eq!(by_token(&store, &token).await.unwrap().0, revoked);
+    let revived = Session { active: true, updated_at: later + Duration::seconds(2), ..revoked };
+    store.update_session(&revived).await.unwrap();
+    assert_eq!(by_token(&store, &token).await.unwrap().0, revived);
+});
+
+conformance!(fn revoking_an_identitys_sessions_spares_the_current_one_and_other_identities(store) {
+    let (ada, _) = create_user(&store, "ada@example.com").await;
+    let (bob, _) = create_user(&store, "bob@example.com").await;
+    let current = session(&ada, &SessionToken::generate());
+    let other = session(&ada, &SessionToken::generate());
+    let another = session(&ada, &SessionToken::generate());
+    let earlier = now() - Duration::minutes(5);
+    let logged_out =
+        Session { active: false, updated_at: earlier, ..session(&ada, &SessionToken::generate()) };
+    let bobs = session(&bob, &SessionToken::generate());
+    let all = [current.clone(), other.clone(), another.clone(), logged_out.clone(), bobs.clone()];
+    store.insert_sessions(&all).await.unwrap();
+    let later = now() + Duration::minutes(1);
+
+    let revoked = store.revoke_identity_sessions(ada.id, Some(current.id), later).await.unwrap();
+
+    assert_eq!(revoked, 2, "the two other active sessions; the logged-out one does not count");
+    let read = |s: &Session| {
+        let store = store.clone();
+        let digest = s.token_digest.clone();
+        async move { store.session_by_token(&digest).await.unwrap().unwrap().0 }
+    };
+    assert_eq!(read(&current).await, current, "the kept session is untouched");
+    assert_eq!(read(&other).await, Session { active: false, updated_at: later, ..other.clone() });
+    let another_revoked = Session { active: false, updated_at: later, ..another.clone() };
+    assert_eq!(read(&another).await, another_revoked);
+    assert_eq!(read(&logged_out).await, logged_out, "an inactive session keeps its update time");
+    assert_eq!(read(&bobs).await, bobs, "another identity's sessions are untouched");
+    assert_eq!(store.count_sessions().await.unwrap(), 5, "revoked sessions are kept");
+
+    let again = store.revoke_identity_sessions(ada.id, Some(current.id), later).await.unwrap();
+    assert_eq!(again, 0, "nothing left to revoke but the kept one");
+    let last = later + Duration::seconds(1);
+    assert_eq!(store.revoke_identity_sessions(ada.id, None, last).await.unwrap(), 1);
+    let current_revoked = Session { active: false, updated_at: last, ..current.clone() };
+    assert_eq!(read(&current).await, current_revoked);
+    assert_eq!(store.revoke_identity_sessions(ada.id, None, last).await.unwrap(), 0);
+    assert_eq!(read(&bobs).await, bobs);
+    let nobody = store.revoke_identity_sessions(IdentityId::new(), None, last).await.unwrap();
+    assert_eq!(nobody, 0);
+});
+
+conformance!(fn revoking_an_identitys_sessions_except_another_identitys_session_revokes_all(store) {
+    let (ada, _) = create_user(&store, "ada@example.com").await;
+    let (bob, _) = create_user(&store, "bob@example.com").await;
+    let adas = session(&ada, &SessionToken::generate());
+    let bobs = session(&bob, &SessionToken::generate());
+    store.insert_sessions(&[adas.clone(), bobs.clone()]).await.unwrap();
+
+    let revoked = store.revoke_identity_sessions(ada.id, Some(bobs.id), now()).await.unwrap();
+
+    assert_eq!(revoked, 1);
+    assert!(!store.session_by_token(&adas.token_digest).await.unwrap().unwrap().0.active);
+    assert_eq!(store.session_by_token(&bobs.token_digest).await.unwrap().unwrap().0, bobs);
 });
 
 conformance!(fn updating_a_missing_session_is_not_found(store) {
@@ -1001,13 +1174,110 @@ conformance!(fn session_tokens_are_stored_only_as_digests(store, db) {
 });
 
 // ---------------------------------------------------------------------------------------------
+// One-time code claims
+// ---------------------------------------------------------------------------------------------
+
+/// Claims `key` for `owner` at `at`, forgetting nothing recent.
+async fn claim(store: &Arc<dyn Store>, owner: IdentityId, key: &str, at: DateTime<Utc>) -> bool {
+    store
+        .claim_credential_use(owner, key, at, at - Duration::days(1))
+        .await
+        .unwrap()
+}
+
+conformance!(fn a_one_time_code_can_be_claimed_once_per_identity(store) {
+    let (ada, _) = create_user(&store, "ada@example.com").await;
+    let (bob, _) = create_user(&store, "bob@example.com").await;
+    let t = now();
+
+    assert!(claim(&store, ada.id, "totp:59123456", t).await, "a new claim");
+    assert!(!claim(&store, ada.id, "totp:59123456", t).await, "a replay in the same instant");
+    let later = t + Duration::seconds(20);
+    assert!(!claim(&store, ada.id, "totp:59123456", later).await, "a replay later");
+    assert!(claim(&store, ada.id, "totp:59123457", t).await, "another key");
+    assert!(claim(&store, ada.id, "lookup_secret:a1b2c3d4", t).await);
+    assert!(!claim(&store, ada.id, "lookup_secret:a1b2c3d4", later).await);
+    assert!(claim(&store, bob.id, "totp:59123456", t).await, "keys are per identity");
+    assert!(!claim(&store, bob.id, "totp:59123456", t).await);
+});
+
+conformance!(fn claims_made_before_forget_before_are_forgotten(store) {
+    let (ada, _) = create_user(&store, "ada@example.com").await;
+    let (bob, _) = create_user(&store, "bob@example.com").await;
+    // Whole seconds, milliseconds and microseconds (SQLite compares the stored text).
+    let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    let t_ms = t0 + Duration::milliseconds(500);
+    let t_us = t0 + Duration::microseconds(500_001);
+    assert!(claim(&store, ada.id, "old", t0).await);
+    assert!(claim(&store, ada.id, "mid", t_ms).await);
+    assert!(claim(&store, ada.id, "new", t_us).await);
+    assert!(claim(&store, bob.id, "old", t0).await);
+
+    // A claim forgets the identity's claims made strictly before `forget_before`.
+    let t1 = t0 + Duration::seconds(60);
+    assert!(store.claim_credential_use(ada.id, "fresh", t1, t_ms).await.unwrap());
+    assert!(claim(&store, ada.id, "old", t1).await, "forgotten, so new again");
+    assert!(!claim(&store, ada.id, "mid", t1).await, "made exactly at forget_before: kept");
+    assert!(!claim(&store, ada.id, "new", t1).await);
+    assert!(!claim(&store, ada.id, "fresh", t1).await);
+    assert!(!claim(&store, bob.id, "old", t1).await, "another identity's claims are kept");
+
+    assert!(store.claim_credential_use(ada.id, "other", t1, t_us).await.unwrap());
+    assert!(claim(&store, ada.id, "mid", t1).await, "one microsecond too old");
+    assert!(!claim(&store, ada.id, "new", t1).await);
+
+    // Forgetting comes first: a key claimed before `forget_before` may be claimed again at once.
+    let t2 = t1 + Duration::seconds(60);
+    assert!(store.claim_credential_use(ada.id, "new", t2, t1).await.unwrap());
+    assert!(!claim(&store, ada.id, "new", t2).await);
+});
+
+conformance!(fn concurrent_claims_of_one_key_let_exactly_one_through(store, db) {
+    let (ada, _) = create_user(&store, "ada@example.com").await;
+    let t = now();
+    for round in 0..5 {
+        let key = format!("totp:{round}");
+        let racers: Vec<_> = (0..16)
+            .map(|_| {
+                let store = store.clone();
+                let key = key.clone();
+                tokio::spawn(async move {
+                    store.claim_credential_use(ada.id, &key, t, t - Duration::minutes(1)).await
+                })
+            })
+            .collect();
+        let mut winners = 0;
+        for racer in racers {
+            if racer.await.unwrap().unwrap() {
+                winners += 1;
+            }
+        }
+        assert_eq!(winners, 1, "round {round} on {}", db.backend());
+    }
+});
+
+conformance!(fn claims_go_with_their_identity_and_need_one(store) {
+    let (ada, _) = create_user(&store, "ada@example.com").await;
+    let t = now();
+    assert!(claim(&store, ada.id, "totp:1", t).await);
+
+    assert!(store.delete_identity(ada.id).await.unwrap(), "claims do not block a delete");
+
+    let orphan = store.claim_credential_use(ada.id, "totp:2", t, t).await;
+    assert!(orphan.is_err(), "a claim for an unknown identity is an error: {orphan:?}");
+    let again = Identity { id: ada.id, ..identity("ada@example.com") };
+    store.create_identity(&again, &[]).await.unwrap();
+    assert!(claim(&store, ada.id, "totp:1", t).await, "the deleted identity's claims are gone");
+});
+
+// ---------------------------------------------------------------------------------------------
 // Flows
 // ---------------------------------------------------------------------------------------------
 
 conformance!(fn a_login_flow_round_trips_and_saving_it_again_replaces_it(store) {
     let flow = login_flow();
     let csrf_token = Some("real-csrf-token".to_owned());
-    let record = FlowRecord { body: FlowBody::Login(flow.clone()), csrf_token };
+    let record = FlowRecord { body: FlowBody::Login(flow.clone()), csrf_token, context: None };
     store.save_flow(&record).await.unwrap();
     assert_eq!(store.flow(FlowId(flow.id)).await.unwrap(), Some(record));
 
@@ -1018,20 +1288,69 @@ conformance!(fn a_login_flow_round_trips_and_saving_it_again_replaces_it(store) 
     submitted.ui.messages = vec![messages::invalid_credentials()];
     submitted.ui.nodes[0].messages = vec![messages::missing("csrf_token")];
     let csrf_token = Some("rotated-csrf-token".to_owned());
-    let replaced = FlowRecord { body: FlowBody::Login(submitted), csrf_token };
+    let replaced = FlowRecord { body: FlowBody::Login(submitted), csrf_token, context: None };
     store.save_flow(&replaced).await.unwrap();
     assert_eq!(store.flow(FlowId(flow.id)).await.unwrap(), Some(replaced));
 });
 
 conformance!(fn a_registration_flow_round_trips(store) {
     let flow = registration_flow();
-    let record = FlowRecord { body: FlowBody::Registration(flow.clone()), csrf_token: None };
+    let record = FlowRecord {
+        body: FlowBody::Registration(flow.clone()),
+        csrf_token: None,
+        context: None,
+    };
     store.save_flow(&record).await.unwrap();
     assert_eq!(store.flow(FlowId(flow.id)).await.unwrap(), Some(record));
 });
 
+conformance!(fn a_settings_flow_round_trips_with_its_server_side_context(store) {
+    let (user, _) = create_user(&store, "settings@example.com").await;
+    let flow = settings_flow(&user);
+    let context = json!({
+        "totp_url": "otpauth://totp/Sesame:settings?secret=JBSWY3DPEHPK3PXP&issuer=Sesame",
+        "lookup_secrets": ["a1b2c3d4", "e5f6g7h8"],
+    });
+    let record = FlowRecord {
+        body: FlowBody::Settings(flow.clone()),
+        csrf_token: Some("real-csrf-token".into()),
+        context: Some(context),
+    };
+    store.save_flow(&record).await.unwrap();
+    let found = store.flow(FlowId(flow.id)).await.unwrap().expect("stored");
+    assert_eq!(found, record);
+    assert_eq!(found.body.kind(), sesame_core::flow::FlowKind::Settings);
+    assert!(!format!("{found:?}").contains("JBSWY3DPEHPK3PXP"), "Debug hides the context");
+
+    // Saving again replaces the context too, down to none.
+    let mut submitted = flow.clone();
+    submitted.state = "success".into();
+    submitted.ui.messages = vec![messages::invalid_credentials()];
+    let replaced =
+        FlowRecord { body: FlowBody::Settings(submitted), csrf_token: None, context: None };
+    store.save_flow(&replaced).await.unwrap();
+    assert_eq!(store.flow(FlowId(flow.id)).await.unwrap(), Some(replaced));
+});
+
+conformance!(fn a_settings_flows_continue_with_is_not_stored(store) {
+    let (user, _) = create_user(&store, "continue@example.com").await;
+    let flow = settings_flow(&user);
+    let answered = SettingsFlow {
+        continue_with: Some(vec![ContinueWith::RedirectBrowserTo {
+            redirect_browser_to: "http://127.0.0.1:4455/account".into(),
+        }]),
+        ..flow.clone()
+    };
+    let record =
+        FlowRecord { body: FlowBody::Settings(answered), csrf_token: None, context: None };
+    store.save_flow(&record).await.unwrap();
+    let stored = FlowRecord { body: FlowBody::Settings(flow.clone()), ..record };
+    assert_eq!(store.flow(FlowId(flow.id)).await.unwrap(), Some(stored));
+});
+
 conformance!(fn an_unknown_flow_id_reads_as_none(store) {
-    let record = FlowRecord { body: FlowBody::Login(login_flow()), csrf_token: None };
+    let record =
+        FlowRecord { body: FlowBody::Login(login_flow()), csrf_token: None, context: None };
     store.save_flow(&record).await.unwrap();
     assert_eq!(store.flow(FlowId::new()).await.unwrap(), None);
 });
@@ -1064,7 +1383,11 @@ conformance!(fn data_survives_reconnecting_to_the_same_database(store, db) {
     let token = SessionToken::generate();
     let created = session(&user, &token);
     store.insert_session(&created).await.unwrap();
-    let flow = FlowRecord { body: FlowBody::Login(login_flow()), csrf_token: Some("csrf".into()) };
+    let flow = FlowRecord {
+        body: FlowBody::Login(login_flow()),
+        csrf_token: Some("csrf".into()),
+        context: Some(json!({"note": "server side"})),
+    };
     store.save_flow(&flow).await.unwrap();
     drop(store);
 

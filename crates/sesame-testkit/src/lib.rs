@@ -490,3 +490,15 @@ impl TestApp {
             .is_err()
     }
 }
+
+/// The TOTP code an authenticator app shows at `at` for an enrolled secret, given either the bare
+/// base32 secret (the `totp_secret_key` node) or the stored `otpauth://` URL.
+pub fn totp_code(secret_or_otpauth_url: &str, at: chrono::DateTime<chrono::Utc>) -> String {
+    let secret = if secret_or_otpauth_url.starts_with("otpauth:") {
+        sesame_core::totp::TotpSecret::from_url(secret_or_otpauth_url)
+    } else {
+        sesame_core::totp::TotpSecret::from_base32(secret_or_otpauth_url)
+    }
+    .unwrap_or_else(|| panic!("not a TOTP secret or otpauth URL: {secret_or_otpauth_url}"));
+    sesame_core::totp::code_at(&secret, at)
+}

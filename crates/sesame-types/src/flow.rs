@@ -1,5 +1,5 @@
-//! Self-service flows: login and registration flow JSON, the UI container and its nodes, and the
-//! success bodies of native login and registration.
+//! Self-service flows: login, registration and settings flow JSON, the UI container and its nodes,
+//! and the success bodies of native login and registration.
 
 use crate::identity::Identity;
 use crate::session::{Aal, Session};
@@ -211,6 +211,42 @@ pub struct RegistrationFlow {
     pub organization_id: Option<Uuid>,
     /// `choose_method`.
     pub state: String,
+}
+
+/// A settings flow, fields in Kratos's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettingsFlow {
+    /// Flow id.
+    pub id: Uuid,
+    /// `api` or `browser`.
+    #[serde(rename = "type")]
+    pub flow_type: FlowType,
+    /// Expiry.
+    #[serde(with = "rfc3339")]
+    pub expires_at: DateTime<Utc>,
+    /// Creation time.
+    #[serde(with = "rfc3339")]
+    pub issued_at: DateTime<Utc>,
+    /// The init request's absolute URL.
+    pub request_url: String,
+    /// Where to go after a successful update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
+    /// The method last used (never set by Kratos's settings strategies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<String>,
+    /// The form.
+    pub ui: UiContainer,
+    /// The flow's owner, as whoami shows identities.
+    pub identity: Identity,
+    /// `show_form`, then `success` after an update.
+    pub state: String,
+    /// Always present, `null`.
+    #[serde(default)]
+    pub organization_id: Option<Uuid>,
+    /// Follow-up actions of a submit's answer; never stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continue_with: Option<Vec<ContinueWith>>,
 }
 
 /// A `continue_with` item.

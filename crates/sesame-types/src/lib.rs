@@ -14,7 +14,7 @@ pub mod time;
 
 pub use error::{ErrorEnvelope, GenericError};
 pub use flow::{
-    ContinueWith, FlowType, LoginFlow, RegistrationFlow, SuccessfulNativeLogin,
+    ContinueWith, FlowType, LoginFlow, RegistrationFlow, SettingsFlow, SuccessfulNativeLogin,
     SuccessfulNativeRegistration, UiContainer, UiNode, UiNodeAttributes, UiNodeMeta, UiText,
 };
 pub use identity::{
@@ -23,4 +23,6 @@ pub use identity::{
 };
 pub use ops::{HealthStatus, LogoutFlow, PerformNativeLogoutBody, Version};
 pub use session::{Aal, AuthenticationMethod, Device, Session};
-pub use submit::{UpdateLoginFlowBody, UpdateRegistrationFlowBody};
+pub use submit::{
+    LookupSecretAction, UpdateLoginFlowBody, UpdateRegistrationFlowBody, UpdateSettingsFlowBody,
+};

@@ -1,5 +1,6 @@
 //! Login flows for native apps: init, fetch, and the password method.
 
+use super::second_factor::{self, Factor, Refusal};
 use super::{Deps, Failure, SubmitContext, active_session, issue_session};
 use crate::aal::{Aal, satisfies};
 use crate::error::CoreError;
@@ -47,6 +48,9 @@ pub struct LoginSuccess {
     pub token: SessionToken,
     /// The session's expiry (for the cookie).
     pub expires_at: DateTime<Utc>,
+    /// The identity has a second factor the session has not proven yet, and the whoami rule asks
+    /// for it: browsers continue with an `aal=aal2` flow.
+    pub needs_second_factor: bool,
 }
 
 /// A password login submit, decoded.
@@ -120,8 +124,18 @@ impl LoginService {
         match &current {
             None if init.aal >= Aal::Aal2 => return Err(CoreError::Aal1Required),
             None => flow.refresh = false,
-            Some((session, _)) if init.aal > session.aal => {
-                flow.ui.nodes.retain(|n| n.group == "default");
+            Some((session, identity)) if init.aal > session.aal => {
+                // A second-factor flow offers only the factors the identity has (spec part 2
+                // §3.1); an API flow without any has no nodes at all.
+                let credentials = self.0.store.credentials(&[identity.id]).await?;
+                let factors = second_factor::login_nodes(&self.0, &credentials);
+                flow.ui
+                    .nodes
+                    .retain(|n| n.group == "default" && !is_named(n, "identifier"));
+                if factors.is_empty() && init.flow_type == FlowType::Api {
+                    flow.ui.nodes.clear();
+                }
+                flow.ui.nodes.extend(factors);
                 flow.ui.messages.push(messages::login_mfa());
             }
             Some(_) if !init.refresh => {
@@ -159,6 +173,7 @@ impl LoginService {
             .save_flow(&FlowRecord {
                 body: FlowBody::Login(flow.clone()),
                 csrf_token: init.csrf.clone(),
+                context: None,
             })
             .await?;
         Ok(flow)
@@ -248,6 +263,7 @@ impl LoginService {
         let Some(FlowRecord {
             body: FlowBody::Login(flow),
             csrf_token,
+            ..
         }) = record
         else {
             return Err(CoreError::NotFound);
@@ -276,6 +292,7 @@ impl LoginService {
         let Some(FlowRecord {
             body: FlowBody::Login(mut flow),
             csrf_token,
+            ..
         }) = record
         else {
             return Err(CoreError::NotFound);
@@ -316,6 +333,7 @@ impl LoginService {
                 .save_flow(&FlowRecord {
                     body: FlowBody::Login(replacement.clone()),
                     csrf_token: csrf_token.clone(),
+                    context: None,
                 })
                 .await?;
             return Err(CoreError::FlowExpired {
@@ -339,6 +357,7 @@ impl LoginService {
                     .save_flow(&FlowRecord {
                         body: FlowBody::Login(flow.clone()),
                         csrf_token,
+                        context: None,
                     })
                     .await?;
                 Err(CoreError::FlowInvalid(Box::new(FlowBody::Login(flow))))
@@ -366,7 +385,11 @@ impl LoginService {
         {
             return Err(fail(flow, messages::generic(&reason)));
         }
-        let submission = match body.and_then(|v| LoginSubmission::from_value(&v)) {
+        let value = match body {
+            Ok(v) => v,
+            Err(e) => return Err(fail(flow, messages::generic(&e))),
+        };
+        let submission = match LoginSubmission::from_value(&value) {
             Ok(s) => s,
             Err(e) => return Err(fail(flow, messages::generic(&e))),
         };
@@ -383,6 +406,14 @@ impl LoginService {
                     "A valid session was detected and thus login is not possible. Did you forget to set `?refresh=true`?",
                 ),
             ));
+        }
+        if let Some(factor) = submission.method.as_deref().and_then(Factor::parse) {
+            if flow.requested_aal < Aal::Aal2 || !second_factor::enabled(&self.0, factor) {
+                return Err(fail(flow, messages::login_no_strategy()));
+            }
+            return self
+                .second_factor(flow, factor, &value, current, token, now)
+                .await;
         }
         if submission.method.as_deref() != Some("password")
             || !self.0.settings.password_enabled
@@ -483,6 +514,79 @@ impl LoginService {
             return_to: flow.return_to.clone(),
             token,
             expires_at: session.expires_at,
+            needs_second_factor: !show_identity,
+        })
+    }
+
+    /// Completes an `aal=aal2` flow with a TOTP or backup code: the same session (id and token)
+    /// gains the factor's AMR entry and reaches `aal2` (spec part 2, §3.5).
+    async fn second_factor(
+        &self,
+        flow: &mut LoginFlow,
+        factor: Factor,
+        body: &Value,
+        current: Option<(Session, crate::identity::Identity)>,
+        token: Option<&SessionToken>,
+        now: DateTime<Utc>,
+    ) -> Result<LoginSuccess, Failure> {
+        flow.active = Some(factor.name().into());
+        let (Some((mut session, identity)), Some(token)) = (current, token) else {
+            return Err(Failure::Core(CoreError::Aal1Required));
+        };
+        let credentials = self.0.store.credentials(&[identity.id]).await?;
+        let checked =
+            second_factor::check(&self.0, factor, identity.id, &credentials, body, now).await?;
+        if let Err(refusal) = checked {
+            // The code's input is emptied after every failure, as in Kratos.
+            for name in ["totp_code", "lookup_secret"] {
+                if let Some(UiNode {
+                    attributes: sesame_types::UiNodeAttributes::Input(a),
+                    ..
+                }) = messages::node_mut(&mut flow.ui.nodes, name)
+                {
+                    a.value = None;
+                }
+            }
+            match refusal {
+                Refusal::Node(name, message) => {
+                    match messages::node_mut(&mut flow.ui.nodes, name) {
+                        Some(node) => node.messages.push(message),
+                        None => flow.ui.messages.push(message),
+                    }
+                }
+                Refusal::Global(message) => flow.ui.messages.push(message),
+            }
+            return Err(Failure::Flow);
+        }
+        let amr = AuthenticationMethod {
+            method: factor.name().into(),
+            aal: Aal::Aal2,
+            completed_at: now,
+            provider: None,
+        };
+        reactivate(&mut session, amr, self.0.settings.session_lifespan, now);
+        self.0.store.update_session(&session).await?;
+        let show_identity = satisfies(
+            self.0.settings.required_aal,
+            session.aal,
+            identity.available_aal,
+        );
+        let wire = session.to_wire(
+            now,
+            show_identity.then_some(&identity),
+            &self.0.settings.public_base_url,
+        );
+        Ok(LoginSuccess {
+            body: SuccessfulNativeLogin {
+                session_token: Some(token.expose().to_owned()),
+                session: wire,
+                continue_with: None,
+            },
+            flow_type: flow.flow_type,
+            return_to: flow.return_to.clone(),
+            token: token.clone(),
+            expires_at: session.expires_at,
+            needs_second_factor: !show_identity,
         })
     }
 

@@ -4,12 +4,15 @@
 mod identities;
 mod login;
 mod registration;
+mod second_factor;
 mod sessions;
+mod settings;
 
 pub use identities::{IdentityPage, IdentityService};
 pub use login::{LoginInit, LoginService, LoginSubmission, LoginSuccess};
 pub use registration::{RegistrationService, RegistrationSubmission, RegistrationSuccess};
 pub use sessions::{SessionService, WhoamiAnswer};
+pub use settings::{SettingsAnswer, SettingsInit, SettingsService};
 
 pub use crate::csrf::CsrfInput;
 
@@ -46,6 +49,22 @@ pub struct CoreSettings {
     pub password_policy: PasswordPolicy,
     /// `selfservice.flows.registration.after.password.hooks` contains `session`.
     pub registration_session_hook: bool,
+    /// `selfservice.flows.settings.lifespan`.
+    pub settings_lifespan: chrono::Duration,
+    /// `selfservice.flows.settings.privileged_session_max_age`.
+    pub privileged_session_max_age: chrono::Duration,
+    /// `selfservice.flows.settings.required_aal`.
+    pub settings_required_aal: RequiredAal,
+    /// `selfservice.methods.profile.enabled`.
+    pub profile_enabled: bool,
+    /// `selfservice.methods.totp.enabled`.
+    pub totp_enabled: bool,
+    /// `selfservice.methods.totp.config.issuer` (default: the public base URL's host).
+    pub totp_issuer: String,
+    /// `selfservice.methods.lookup_secret.enabled`.
+    pub lookup_secret_enabled: bool,
+    /// The settings methods whose `after.<method>.hooks` contain `revoke_active_sessions`.
+    pub revoke_sessions_after: Vec<String>,
 }
 
 impl CoreSettings {

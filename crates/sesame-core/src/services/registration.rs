@@ -131,6 +131,7 @@ impl RegistrationService {
             .save_flow(&FlowRecord {
                 body: FlowBody::Registration(flow.clone()),
                 csrf_token: csrf,
+                context: None,
             })
             .await?;
         Ok(flow)
@@ -139,17 +140,7 @@ impl RegistrationService {
     fn nodes(&self, schema: &IdentitySchema) -> Vec<UiNode> {
         let mut nodes = vec![messages::csrf_node("")];
         for field in &schema.fields {
-            let (input_type, autocomplete) =
-                match (field.json_type.as_str(), field.format.as_deref()) {
-                    (_, Some("email")) => ("email", Some("email")),
-                    (_, Some("tel")) => ("tel", Some("tel")),
-                    (_, Some("date")) => ("date", None),
-                    (_, Some("date-time")) => ("datetime-local", None),
-                    (_, Some("uri")) => ("url", Some("url")),
-                    ("number" | "integer", _) => ("number", None),
-                    ("boolean", _) => ("checkbox", None),
-                    _ => ("text", None),
-                };
+            let (input_type, autocomplete) = messages::trait_input_type(field);
             let name = field.field_name();
             let label = field
                 .title
@@ -209,6 +200,7 @@ impl RegistrationService {
         let Some(FlowRecord {
             body: FlowBody::Registration(flow),
             csrf_token,
+            ..
         }) = record
         else {
             return Err(CoreError::NotFound);
@@ -243,6 +235,7 @@ impl RegistrationService {
         let Some(FlowRecord {
             body: FlowBody::Registration(mut flow),
             csrf_token,
+            ..
         }) = record
         else {
             return Err(CoreError::NotFound);
@@ -270,6 +263,7 @@ impl RegistrationService {
                 .save_flow(&FlowRecord {
                     body: FlowBody::Registration(replacement.clone()),
                     csrf_token: csrf_token.clone(),
+                    context: None,
                 })
                 .await?;
             return Err(CoreError::FlowExpired {
@@ -292,6 +286,7 @@ impl RegistrationService {
                     .save_flow(&FlowRecord {
                         body: FlowBody::Registration(flow.clone()),
                         csrf_token,
+                        context: None,
                     })
                     .await?;
                 Err(CoreError::FlowInvalid(Box::new(FlowBody::Registration(

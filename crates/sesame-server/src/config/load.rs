@@ -203,6 +203,56 @@ fn check(config: &Config, warnings: &mut Vec<String>) -> Result<(), ConfigError>
             ));
         }
     }
+    let after = &config.selfservice.flows.settings.after;
+    for (method, hooks) in [
+        ("profile", &after.profile.hooks),
+        ("password", &after.password.hooks),
+        ("totp", &after.totp.hooks),
+        ("lookup_secret", &after.lookup_secret.hooks),
+        ("", &after.hooks),
+    ] {
+        for hook in hooks {
+            let key = if method.is_empty() {
+                "selfservice.flows.settings.after.hooks".to_owned()
+            } else {
+                format!("selfservice.flows.settings.after.{method}.hooks")
+            };
+            if hook.hook == "revoke_active_sessions" && !method.is_empty() && method != "profile" {
+                continue;
+            }
+            warnings.push(format!(
+                "settings hook `{}` ({key}) is not supported there and is ignored",
+                hook.hook
+            ));
+        }
+    }
+    if config
+        .selfservice
+        .flows
+        .settings
+        .privileged_session_max_age
+        .0
+        .is_zero()
+    {
+        warnings.push(
+            "selfservice.flows.settings.privileged_session_max_age is 0: as in Kratos, passwords can then never be changed in the settings flow, and second factors always"
+                .into(),
+        );
+    }
+    for (key, url) in [
+        (
+            "selfservice.flows.settings.ui_url",
+            &config.selfservice.flows.settings.ui_url,
+        ),
+        (
+            "selfservice.flows.settings.after.default_browser_return_url",
+            &after.default_browser_return_url,
+        ),
+    ] {
+        if let Some(url) = url {
+            url::Url::parse(url).map_err(|e| invalid(key, format!("{url:?}: {e}")))?;
+        }
+    }
     if config.log.leak_sensitive_values {
         warnings.push(
             "log.leak_sensitive_values: true is accepted and ignored: Sesame never logs secrets, passwords, tokens or cookies"

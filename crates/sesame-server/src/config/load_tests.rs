@@ -359,12 +359,9 @@ fn kratos_quickstart_config_loads_with_one_warning_per_unimplemented_section() {
             "feature_flags",
             "secrets.cipher",
             "selfservice.flows.recovery",
-            "selfservice.flows.settings",
             "selfservice.flows.verification",
             "selfservice.methods.code",
             "selfservice.methods.link",
-            "selfservice.methods.lookup_secret",
-            "selfservice.methods.totp",
         ],
         "{:#?}",
         c.warnings

@@ -2,6 +2,7 @@
 
 use super::hours;
 use serde::{Deserialize, Serialize};
+use sesame_core::aal::RequiredAal;
 use sesame_core::duration::GoDuration;
 
 /// `selfservice`.
@@ -26,6 +27,52 @@ pub struct SelfService {
 pub struct Methods {
     /// `selfservice.methods.password`.
     pub password: PasswordMethod,
+    /// `selfservice.methods.profile`: editing traits in the settings flow.
+    pub profile: EnabledMethod,
+    /// `selfservice.methods.totp`: authenticator apps as a second factor.
+    pub totp: TotpMethod,
+    /// `selfservice.methods.lookup_secret`: backup recovery codes as a second factor.
+    pub lookup_secret: DisabledMethod,
+}
+
+/// A method that is on unless turned off.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnabledMethod {
+    /// `enabled`: default true.
+    pub enabled: bool,
+}
+
+impl Default for EnabledMethod {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+/// A method that is off unless turned on.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct DisabledMethod {
+    /// `enabled`: default false.
+    pub enabled: bool,
+}
+
+/// `selfservice.methods.totp`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct TotpMethod {
+    /// `enabled`: default false.
+    pub enabled: bool,
+    /// `config`.
+    pub config: TotpConfig,
+}
+
+/// `selfservice.methods.totp.config`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct TotpConfig {
+    /// `issuer`: the name authenticator apps show; default the public base URL's host name.
+    pub issuer: Option<String>,
 }
 
 /// `selfservice.methods.password`.
@@ -77,10 +124,70 @@ pub struct Flows {
     pub login: FlowConfig,
     /// `selfservice.flows.registration`.
     pub registration: RegistrationFlowConfig,
+    /// `selfservice.flows.settings`.
+    pub settings: SettingsFlowConfig,
     /// `selfservice.flows.logout`.
     pub logout: LogoutFlowConfig,
     /// `selfservice.flows.error`.
     pub error: ErrorFlowConfig,
+}
+
+/// `selfservice.flows.settings`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SettingsFlowConfig {
+    /// `lifespan`: default `1h`.
+    pub lifespan: GoDuration,
+    /// `ui_url`: where browsers manage their account; default the built-in page
+    /// `<public>/ui/settings`.
+    pub ui_url: Option<String>,
+    /// `privileged_session_max_age`: how recently the session must have signed in to change
+    /// credentials; default `1h`.
+    pub privileged_session_max_age: GoDuration,
+    /// `required_aal`: `aal1` or `highest_available` (default).
+    pub required_aal: RequiredAal,
+    /// `after`: where browsers go and which hooks run after a successful update.
+    pub after: SettingsAfter,
+}
+
+impl Default for SettingsFlowConfig {
+    fn default() -> Self {
+        Self {
+            lifespan: hours(1),
+            ui_url: None,
+            privileged_session_max_age: hours(1),
+            required_aal: RequiredAal::HighestAvailable,
+            after: SettingsAfter::default(),
+        }
+    }
+}
+
+/// `selfservice.flows.settings.after`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct SettingsAfter {
+    /// `default_browser_return_url`: default the settings UI showing the flow.
+    pub default_browser_return_url: Option<String>,
+    /// `hooks`: used when the method has none.
+    pub hooks: Vec<Hook>,
+    /// `after.profile`.
+    pub profile: AfterMethod,
+    /// `after.password`: e.g. `[{hook: revoke_active_sessions}]`.
+    pub password: AfterMethod,
+    /// `after.totp`.
+    pub totp: AfterMethod,
+    /// `after.lookup_secret`.
+    pub lookup_secret: AfterMethod,
+}
+
+/// What happens after one settings method succeeds.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct AfterMethod {
+    /// `default_browser_return_url`: default `after.default_browser_return_url`.
+    pub default_browser_return_url: Option<String>,
+    /// `hooks`: `revoke_active_sessions` (not for `profile`); others are ignored with a warning.
+    pub hooks: Vec<Hook>,
 }
 
 /// `selfservice.flows.logout`.

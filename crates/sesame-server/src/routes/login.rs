@@ -176,7 +176,27 @@ async fn submit(
         .return_to
         .clone()
         .unwrap_or_else(|| state.browser.default_return.clone());
-    let mut res = if json {
+    // A password is not enough for an identity with a second factor: the browser continues with
+    // an `aal=aal2` flow, keeping its `return_to` (the session cookie is set either way).
+    let second_factor = done.needs_second_factor.then(|| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("aal", "aal2");
+        if let Some(r) = &done.return_to {
+            query.append_pair("return_to", r);
+        }
+        format!(
+            "{}self-service/login/browser?{}",
+            state.public_base_url,
+            query.finish()
+        )
+    });
+    let mut res = if let Some(to) = &second_factor {
+        if json {
+            ApiError::browser_location_change(to).into_response()
+        } else {
+            respond::redirect(StatusCode::SEE_OTHER, to)
+        }
+    } else if json {
         let mut body = done.body;
         body.session_token = None;
         body.continue_with = Some(vec![ContinueWith::RedirectBrowserTo {

@@ -8,6 +8,7 @@ pub mod redirects;
 pub mod registration;
 pub mod schemas;
 pub mod sessions;
+pub mod settings;
 pub mod ui;
 
 use crate::cors::{self, CorsPolicy};
@@ -48,6 +49,7 @@ pub fn public(state: AppState, cors: Option<Arc<CorsPolicy>>) -> Router {
         .merge(sessions::router())
         .merge(login::router())
         .merge(registration::router())
+        .merge(settings::router())
         .merge(logout::router())
         .merge(schemas::router())
         .merge(health::router())

@@ -12,6 +12,7 @@ mod persistence;
 mod registration;
 mod schemas;
 mod sdk;
+mod second_factors;
 mod shutdown;
 mod ui;
 mod whoami;

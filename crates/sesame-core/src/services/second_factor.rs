@@ -1,0 +1,232 @@
+//! Second factors at login (spec part 2, §3): the `aal=aal2` flow's TOTP and backup-code nodes, and
+//! checking a submitted code against the identity's credentials. A TOTP code and a backup code
+//! are each accepted once (DESIGN.md, difference 8).
+
+use super::{Deps, Failure};
+use crate::identity::{Credential, CredentialType};
+use crate::ids::IdentityId;
+use crate::lookup::{self, LookupMatch};
+use crate::messages::{self, Input};
+use crate::totp;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use sesame_types::{UiNode, UiText};
+use sha2::{Digest, Sha256};
+
+/// How long a used TOTP step is remembered: longer than the ±1-step window it could be replayed in.
+const TOTP_REPLAY_MEMORY: chrono::Duration = chrono::Duration::minutes(5);
+
+/// A second factor a login can complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Factor {
+    /// An authenticator app's code.
+    Totp,
+    /// A backup recovery code.
+    LookupSecret,
+}
+
+impl Factor {
+    /// The method name (AMR entry, `method` field, node group).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Factor::Totp => "totp",
+            Factor::LookupSecret => "lookup_secret",
+        }
+    }
+
+    /// The factor a submitted `method` names.
+    pub(crate) fn parse(method: &str) -> Option<Self> {
+        match method {
+            "totp" => Some(Factor::Totp),
+            "lookup_secret" => Some(Factor::LookupSecret),
+            _ => None,
+        }
+    }
+
+    fn input(self) -> &'static str {
+        match self {
+            Factor::Totp => "totp_code",
+            Factor::LookupSecret => "lookup_secret",
+        }
+    }
+}
+
+/// Whether the configuration enables `factor`.
+pub(crate) fn enabled(deps: &Deps, factor: Factor) -> bool {
+    match factor {
+        Factor::Totp => deps.settings.totp_enabled,
+        Factor::LookupSecret => deps.settings.lookup_secret_enabled,
+    }
+}
+
+/// The nodes of an `aal=aal2` login flow for an identity with these credentials (§3.1).
+pub(crate) fn login_nodes(deps: &Deps, credentials: &[Credential]) -> Vec<UiNode> {
+    let has = |kind| credentials.iter().any(|c| c.kind == kind);
+    let mut nodes = Vec::new();
+    if enabled(deps, Factor::Totp) && has(CredentialType::Totp) {
+        nodes.push(code_input(Factor::Totp, 1010006, "Authentication code"));
+        nodes.push(submit(Factor::Totp, 1010009, "Use Authenticator"));
+    }
+    if enabled(deps, Factor::LookupSecret) && has(CredentialType::LookupSecret) {
+        nodes.push(code_input(
+            Factor::LookupSecret,
+            1010007,
+            "Backup recovery code",
+        ));
+        nodes.push(submit(
+            Factor::LookupSecret,
+            1010010,
+            "Use backup recovery code",
+        ));
+    }
+    nodes
+}
+
+fn code_input(factor: Factor, id: u32, label: &str) -> UiNode {
+    Input {
+        group: factor.name(),
+        name: factor.input(),
+        input_type: "text",
+        value: Some(Value::String(String::new())),
+        required: true,
+        autocomplete: None,
+        label: Some(messages::label(id, label, None)),
+    }
+    .node()
+}
+
+fn submit(factor: Factor, id: u32, label: &str) -> UiNode {
+    Input {
+        group: factor.name(),
+        name: "method",
+        input_type: "submit",
+        value: Some(Value::String(factor.name().to_owned())),
+        required: false,
+        autocomplete: None,
+        label: Some(messages::label(id, label, None)),
+    }
+    .node()
+}
+
+/// Why a submitted code was refused, and where the message goes.
+pub(crate) enum Refusal {
+    /// On the code's input node.
+    Node(&'static str, UiText),
+    /// A global message.
+    Global(UiText),
+}
+
+/// Checks a submitted second factor. On success the credential records its use (backup codes)
+/// and the code cannot be used again.
+pub(crate) async fn check(
+    deps: &Deps,
+    factor: Factor,
+    identity: IdentityId,
+    credentials: &[Credential],
+    body: &Value,
+    now: DateTime<Utc>,
+) -> Result<Result<(), Refusal>, Failure> {
+    let input = factor.input();
+    let submitted = match body.get(input) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    };
+    if submitted.is_empty() {
+        return Ok(Err(Refusal::Node(input, messages::missing(input))));
+    }
+    match factor {
+        Factor::Totp => {
+            if submitted.chars().count() < 6 {
+                let n = submitted.chars().count() as u64;
+                return Ok(Err(Refusal::Node(input, messages::min_length(6, n))));
+            }
+            let Some(secret) = credentials
+                .iter()
+                .find(|c| c.kind == CredentialType::Totp)
+                .and_then(|c| c.config.get("totp_url"))
+                .and_then(Value::as_str)
+                .and_then(totp::TotpSecret::from_url)
+            else {
+                return Ok(Err(Refusal::Global(messages::totp_none())));
+            };
+            if claim_totp(deps, identity, &secret, &submitted, now).await? {
+                Ok(Ok(()))
+            } else {
+                Ok(Err(Refusal::Global(messages::totp_invalid())))
+            }
+        }
+        Factor::LookupSecret => {
+            let Some(credential) = credentials
+                .iter()
+                .find(|c| c.kind == CredentialType::LookupSecret)
+            else {
+                return Ok(Err(Refusal::Global(messages::lookup_none())));
+            };
+            let mut codes = stored_codes(credential);
+            if codes.is_empty() {
+                return Ok(Err(Refusal::Global(messages::lookup_none())));
+            }
+            let index = match lookup::find_unused(&codes, &submitted) {
+                LookupMatch::Unused(i) => i,
+                LookupMatch::Used => return Ok(Err(Refusal::Global(messages::lookup_used()))),
+                LookupMatch::Unknown => {
+                    return Ok(Err(Refusal::Global(messages::lookup_invalid())));
+                }
+            };
+            // Two concurrent logins with one code: the claim lets exactly one through.
+            let key = format!("lookup:{}", short_digest(&submitted));
+            if !deps
+                .store
+                .claim_credential_use(identity, &key, now, now - chrono::Duration::days(1))
+                .await?
+            {
+                return Ok(Err(Refusal::Global(messages::lookup_used())));
+            }
+            if let Some(code) = codes.get_mut(index) {
+                code.mark_used(now);
+            }
+            let mut updated = credential.clone();
+            updated.config = json!({ "recovery_codes": codes });
+            updated.updated_at = now;
+            deps.store.update_credential_config(&updated).await?;
+            Ok(Ok(()))
+        }
+    }
+}
+
+/// The backup codes stored on a `lookup_secret` credential.
+pub(crate) fn stored_codes(credential: &Credential) -> Vec<lookup::RecoveryCode> {
+    credential
+        .config
+        .get("recovery_codes")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default()
+}
+
+fn short_digest(s: &str) -> String {
+    Sha256::digest(s.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Checks a TOTP code and claims its time step, so that the same code cannot be used twice.
+pub(crate) async fn claim_totp(
+    deps: &Deps,
+    identity: IdentityId,
+    secret: &totp::TotpSecret,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, Failure> {
+    let Some(step) = totp::verify(secret, code, now) else {
+        return Ok(false);
+    };
+    // The key names the secret by a digest prefix, so a new secret's codes are not blocked by
+    // an old one's; the secret itself never leaves the credential.
+    let key = format!("totp:{}:{step}", short_digest(secret.base32()));
+    Ok(deps
+        .store
+        .claim_credential_use(identity, &key, now, now - TOTP_REPLAY_MEMORY)
+        .await?)
+}
