@@ -11,7 +11,7 @@ use sesame_client::sesame_types::{
 };
 use sesame_client::{
     Client, ErrorKind, HeaderMap, Interceptor, RequestParts, StatusCode, UpdateLoginFlowBody,
-    UpdateRegistrationFlowBody,
+    UpdateRegistrationFlowBody, UpdateSettingsFlowBody,
 };
 use sesame_testkit::{TestApp, api_test};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -532,5 +532,100 @@ api_test!(
         // The server received it whole.
         let stored = client.get_identity(created.data.id).await.unwrap();
         assert_eq!(stored.data.metadata_admin, body.metadata_admin);
+    }
+);
+
+api_test!(
+    settings_flows_change_the_profile_and_password_and_reject_bad_values,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, identity_id) = app.signed_up_user("settings@example.com").await;
+        let client = client(&app);
+        let flow = client
+            .create_native_settings_flow()
+            .x_session_token(&token)
+            .await
+            .unwrap();
+        assert_eq!(flow.data.state, "show_form");
+        assert_eq!(flow.data.identity.id.to_string(), identity_id);
+        let fetched = client
+            .get_settings_flow(flow.data.id)
+            .x_session_token(&token)
+            .await
+            .unwrap();
+        assert_eq!(fetched.data.id, flow.data.id);
+
+        // A weak password is refused with the flow and its message.
+        let err = client
+            .update_settings_flow(flow.data.id, &UpdateSettingsFlowBody::password("short"))
+            .x_session_token(&token)
+            .await
+            .unwrap_err();
+        let ErrorKind::SettingsRejected(rejected) = &err.kind else {
+            panic!("expected SettingsRejected, got {err:?}");
+        };
+        assert_eq!(rejected.ui.message_ids(), [4000032]);
+
+        let saved = client
+            .update_settings_flow(
+                flow.data.id,
+                &UpdateSettingsFlowBody::password("another-good-passphrase-7"),
+            )
+            .x_session_token(&token)
+            .await
+            .unwrap();
+        assert_eq!(saved.data.state, "success");
+        assert_eq!(saved.data.ui.message_ids(), [1050001]);
+        client
+            .login_with_password("settings@example.com", "another-good-passphrase-7")
+            .await
+            .unwrap();
+
+        let saved = client
+            .update_settings_flow(
+                flow.data.id,
+                &UpdateSettingsFlowBody::profile(json!({"email": "renamed@example.com"})),
+            )
+            .x_session_token(&token)
+            .await
+            .unwrap();
+        assert_eq!(saved.data.identity.traits["email"], "renamed@example.com");
+
+        // Without a session there is no settings flow.
+        let err = client.create_native_settings_flow().await.unwrap_err();
+        assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+        assert_eq!(err.id(), Some("session_inactive"));
+    }
+);
+
+api_test!(
+    a_browser_settings_flow_is_driven_with_the_browsers_cookies,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (token, _) = app.signed_up_user("browser-settings@example.com").await;
+        let client = client(&app);
+        let jar = sesame_testkit::sealed_session_cookie(
+            &token,
+            chrono::Utc::now() + chrono::Duration::hours(1),
+        );
+        let flow = client
+            .create_browser_settings_flow()
+            .cookie(&jar)
+            .await
+            .unwrap();
+        let jar = browser_cookies(&jar, &flow.headers);
+        let csrf = flow.data.ui.csrf_token().unwrap().to_owned();
+        let body = UpdateSettingsFlowBody::profile(json!({"email": "browser-renamed@example.com"}))
+            .with_csrf_token(csrf);
+        let saved = client
+            .update_settings_flow(flow.data.id, &body)
+            .cookie(&jar)
+            .await
+            .unwrap();
+        assert_eq!(saved.data.state, "success");
+        assert!(
+            saved.data.continue_with.is_some(),
+            "single-page apps are told where to go"
+        );
     }
 );

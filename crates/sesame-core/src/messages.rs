@@ -41,6 +41,17 @@ pub fn generic(reason: &str) -> UiText {
     text(4000001, "error", reason.to_owned(), None)
 }
 
+/// 4000001 as the settings flow renders it: Kratos's `NewValidationErrorGeneric` also puts the
+/// reason in `context.reason` (spec part 2, §1.9).
+pub fn generic_with_reason(reason: &str) -> UiText {
+    text(
+        4000001,
+        "error",
+        reason.to_owned(),
+        Some(json!({ "reason": reason })),
+    )
+}
+
 /// 4000002: a required property is missing.
 pub fn missing(property: &str) -> UiText {
     text(

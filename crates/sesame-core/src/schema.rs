@@ -140,6 +140,41 @@ impl IdentitySchema {
         })
     }
 
+    /// Form posts carry every trait as text: strings sent for the schema's integer, number and
+    /// boolean traits are re-typed before validation, as Kratos's form decoder does.
+    pub fn retype(&self, traits: &mut Value) {
+        for field in &self.fields {
+            let Some(slot) = field
+                .path
+                .iter()
+                .try_fold(&mut *traits, |v, k| v.get_mut(k.as_str()))
+            else {
+                continue;
+            };
+            let Value::String(text) = &*slot else {
+                continue;
+            };
+            let typed = match field.json_type.as_str() {
+                "integer" => text.trim().parse::<i64>().ok().map(Value::from),
+                "number" => text
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number),
+                "boolean" => match text.as_str() {
+                    "true" | "on" | "1" => Some(Value::Bool(true)),
+                    "false" | "off" | "0" => Some(Value::Bool(false)),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(typed) = typed {
+                *slot = typed;
+            }
+        }
+    }
+
     /// Validates traits and derives identifiers and addresses.
     pub fn validate(&self, traits: &Value) -> Result<Extracted, Vec<Violation>> {
         let doc = json!({ "traits": traits });
@@ -409,6 +444,27 @@ mod tests {
         assert_eq!(
             schema_url("http://127.0.0.1:4433/", "default"),
             "http://127.0.0.1:4433/schemas/ZGVmYXVsdA"
+        );
+    }
+
+    #[test]
+    fn form_text_is_retyped_to_the_schemas_types() {
+        let raw = json!({"type": "object", "properties": {"traits": {"type": "object", "properties": {
+            "age": {"type": "integer"}, "height": {"type": "number"}, "news": {"type": "boolean"},
+            "name": {"type": "string"}}}}});
+        let schema = IdentitySchema::new("t", "base64://", raw).unwrap();
+        let mut traits = json!({"age": "42", "height": "1.8", "news": "true", "name": "7"});
+        schema.retype(&mut traits);
+        assert_eq!(
+            traits,
+            json!({"age": 42, "height": 1.8, "news": true, "name": "7"})
+        );
+        let mut odd = json!({"age": "old", "news": "maybe"});
+        schema.retype(&mut odd);
+        assert_eq!(
+            odd,
+            json!({"age": "old", "news": "maybe"}),
+            "left for validation to report"
         );
     }
 }

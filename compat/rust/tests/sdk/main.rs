@@ -13,7 +13,9 @@ mod openapi;
 mod proxy;
 mod quickstart;
 mod sessions;
+mod settings;
 mod support;
+mod totp;
 
 use ory_kratos_client::models::{ContinueWith, UiNode, ui_node};
 use serde_json::json;

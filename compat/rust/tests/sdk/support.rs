@@ -12,10 +12,10 @@
 use ory_kratos_client::apis::Error;
 use ory_kratos_client::apis::configuration::Configuration;
 use ory_kratos_client::models::{
-    ContinueWith, LoginFlow, RegistrationFlow, SuccessfulNativeLogin, SuccessfulNativeRegistration,
-    UiContainer, UiNode, UiNodeAttributes, UiNodeInputAttributes, UpdateLoginFlowBody,
-    UpdateLoginFlowWithPasswordMethod, UpdateRegistrationFlowBody,
-    UpdateRegistrationFlowWithPasswordMethod,
+    ContinueWith, LoginFlow, RegistrationFlow, SettingsFlow, SuccessfulNativeLogin,
+    SuccessfulNativeRegistration, UiContainer, UiNode, UiNodeAttributes, UiNodeInputAttributes,
+    UiNodeTextAttributes, UpdateLoginFlowBody, UpdateLoginFlowWithPasswordMethod,
+    UpdateRegistrationFlowBody, UpdateRegistrationFlowWithPasswordMethod,
 };
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -164,6 +164,17 @@ pub fn login_flow(mut json: Value) -> LoginFlow {
     flow
 }
 
+/// A settings flow's JSON as the SDK's `SettingsFlow` (its nodes, and the `continue_with` items
+/// of a browser submit's answer, through the shim).
+pub fn settings_flow(mut json: Value) -> SettingsFlow {
+    let nodes = take_nodes(&mut json);
+    let continue_with = take_continue_with(&mut json);
+    let mut flow: SettingsFlow = decode(&json);
+    flow.ui.nodes = nodes;
+    flow.continue_with = continue_with;
+    flow
+}
+
 /// A registration success body as the SDK's `SuccessfulNativeRegistration`.
 pub fn registration_success(mut json: Value) -> SuccessfulNativeRegistration {
     let continue_with = take_continue_with(&mut json);
@@ -189,6 +200,35 @@ pub fn input<'a>(ui: &'a UiContainer, name: &str) -> &'a UiNodeInputAttributes {
             _ => None,
         })
         .unwrap_or_else(|| panic!("no input node {name:?} in {ui:?}"))
+}
+
+/// Whether the UI has an input node named `name`.
+pub fn has_input(ui: &UiContainer, name: &str) -> bool {
+    ui.nodes
+        .iter()
+        .any(|n| matches!(n.attributes.as_ref(), UiNodeAttributes::Input(a) if a.name == name))
+}
+
+/// The text node whose `attributes.id` is `id` (`totp_secret_key`, `lookup_secret_codes`).
+pub fn text_node<'a>(ui: &'a UiContainer, id: &str) -> Option<&'a UiNodeTextAttributes> {
+    ui.nodes.iter().find_map(|n| match n.attributes.as_ref() {
+        UiNodeAttributes::Text(a) if a.id == id => Some(a.as_ref()),
+        _ => None,
+    })
+}
+
+/// The ids of the UI's global messages.
+pub fn message_ids(ui: &UiContainer) -> Vec<i64> {
+    ui.messages.iter().flatten().map(|m| m.id).collect()
+}
+
+/// The ids of the messages on the input node named `name`.
+pub fn node_message_ids(ui: &UiContainer, name: &str) -> Vec<i64> {
+    ui.nodes
+        .iter()
+        .filter(|n| matches!(n.attributes.as_ref(), UiNodeAttributes::Input(a) if a.name == name))
+        .flat_map(|n| n.messages.iter().map(|m| m.id))
+        .collect()
 }
 
 /// The value of the flow's `csrf_token` node.
@@ -242,6 +282,25 @@ pub fn set_cookie(headers: &HeaderMap, prefix: &str) -> Option<String> {
 /// have sent).
 pub async fn get_json(config: &Configuration, path_and_query: &str, cookie: Option<&str>) -> Value {
     get_json_and_headers(config, path_and_query, cookie).await.0
+}
+
+/// [`get_json`] for a native app: the session token in `X-Session-Token`.
+pub async fn get_json_with_token(
+    config: &Configuration,
+    path_and_query: &str,
+    token: &str,
+) -> Value {
+    let res = config
+        .client
+        .get(format!("{}{path_and_query}", config.base_path))
+        .header("X-Session-Token", token)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "GET {path_and_query}: {text}");
+    serde_json::from_str(&text).unwrap()
 }
 
 /// [`get_json`] with the answer's headers (for its `Set-Cookie`).

@@ -124,7 +124,12 @@ impl LoginService {
         match &current {
             None if init.aal >= Aal::Aal2 => return Err(CoreError::Aal1Required),
             None => flow.refresh = false,
-            Some((session, identity)) if init.aal > session.aal => {
+            // A second-factor refresh (`aal=aal2&refresh=true` on an aal2 session) proves a
+            // second factor again, so it offers the second factors, not the password (spec part 2
+            // §3.1, §3.4: several backup codes in a row).
+            Some((session, identity))
+                if init.aal > session.aal || (init.refresh && init.aal >= Aal::Aal2) =>
+            {
                 // A second-factor flow offers only the factors the identity has (spec part 2
                 // §3.1); an API flow without any has no nodes at all.
                 let credentials = self.0.store.credentials(&[identity.id]).await?;
@@ -136,7 +141,12 @@ impl LoginService {
                     flow.ui.nodes.clear();
                 }
                 flow.ui.nodes.extend(factors);
-                flow.ui.messages.push(messages::login_mfa());
+                if init.aal > session.aal {
+                    flow.ui.messages.push(messages::login_mfa());
+                }
+                if init.refresh {
+                    flow.ui.messages.push(messages::login_refresh());
+                }
             }
             Some(_) if !init.refresh => {
                 return Err(CoreError::SessionAlreadyAvailable {

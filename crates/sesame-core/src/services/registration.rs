@@ -325,6 +325,8 @@ impl RegistrationService {
         }
         flow.active = Some("password".into());
         let schema = self.0.schemas.default_schema();
+        let mut submission = submission;
+        schema.retype(&mut submission.traits);
         echo_traits(&mut flow.ui.nodes, schema, &submission.traits);
 
         let mut invalid = false;

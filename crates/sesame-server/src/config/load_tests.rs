@@ -387,3 +387,85 @@ fn kratos_quickstart_config_loads_with_one_warning_per_unimplemented_section() {
         }
     }
 }
+
+#[test]
+fn the_shipped_development_config_loads_without_warnings_and_enables_second_factors() {
+    let shipped = include_str!("../../../../config/sesame.yml");
+    let c = load_with(Some(shipped), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert!(c.warnings.is_empty(), "{:#?}", c.warnings);
+    let s = &c.config.selfservice;
+    assert!(s.methods.totp.enabled);
+    assert!(s.methods.lookup_secret.enabled);
+    assert_eq!(s.methods.totp.config.issuer.as_deref(), Some("Sesame"));
+    assert_eq!(
+        s.flows.settings.after.password.hooks[0].hook,
+        "revoke_active_sessions"
+    );
+}
+
+#[test]
+fn settings_keys_have_kratos_defaults_and_environment_names() {
+    let c = load_with(None, &[]).unwrap();
+    let s = &c.config.selfservice;
+    assert!(!s.methods.totp.enabled, "off by default, as in Kratos");
+    assert!(!s.methods.lookup_secret.enabled);
+    assert!(s.methods.profile.enabled);
+    assert_eq!(
+        s.flows.settings.privileged_session_max_age.to_string(),
+        "1h"
+    );
+    assert_eq!(
+        s.flows.settings.required_aal,
+        sesame_core::aal::RequiredAal::HighestAvailable
+    );
+
+    let c = load_with(
+        None,
+        &[
+            ("SELFSERVICE_METHODS_TOTP_ENABLED", "true"),
+            ("SELFSERVICE_METHODS_TOTP_CONFIG_ISSUER", "Acme"),
+            (
+                "SELFSERVICE_FLOWS_SETTINGS_PRIVILEGED_SESSION_MAX_AGE",
+                "5m",
+            ),
+            ("SELFSERVICE_FLOWS_SETTINGS_REQUIRED_AAL", "aal1"),
+        ],
+    )
+    .unwrap();
+    let s = &c.config.selfservice;
+    assert!(s.methods.totp.enabled);
+    assert_eq!(s.methods.totp.config.issuer.as_deref(), Some("Acme"));
+    assert_eq!(
+        s.flows.settings.privileged_session_max_age.to_string(),
+        "5m"
+    );
+    assert_eq!(
+        s.flows.settings.required_aal,
+        sesame_core::aal::RequiredAal::Aal1
+    );
+
+    assert_eq!(
+        key_of(
+            load_with(
+                Some("selfservice:\n  flows:\n    settings:\n      required_aal: aal3\n"),
+                &[]
+            )
+            .unwrap_err()
+        ),
+        "selfservice.flows.settings.required_aal"
+    );
+}
+
+#[test]
+fn unsupported_settings_hooks_are_warned_about() {
+    let yaml = "selfservice:\n  flows:\n    settings:\n      after:\n        profile:\n          hooks:\n            - hook: revoke_active_sessions\n        password:\n          hooks:\n            - hook: web_hook\n            - hook: revoke_active_sessions\n";
+    let c = load_with(Some(yaml), &[]).unwrap();
+    let hooks: Vec<&String> = c
+        .warnings
+        .iter()
+        .filter(|w| w.starts_with("settings hook"))
+        .collect();
+    assert_eq!(hooks.len(), 2, "{hooks:#?}");
+    assert!(hooks[0].contains("after.profile.hooks"), "{hooks:#?}");
+    assert!(hooks[1].contains("`web_hook`"), "{hooks:#?}");
+}

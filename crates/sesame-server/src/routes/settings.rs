@@ -262,6 +262,13 @@ async fn submit(
             }
         }
         Err(CoreError::NoSession) => Err(unauthorized(&state, json)),
+        // Kratos names the flow in this 404 (`updateSettingsFlow`), unlike the fetch's generic one.
+        Err(CoreError::NotFound) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            None,
+            Some("The settings request could not be found. Please restart the flow.".into()),
+            None,
+        )),
         Err(CoreError::Aal2Required) => {
             let to = second_factor_url(&state, Some(&submit_url));
             Err(redirect_or(json, to.clone(), ApiError::aal2_required(&to)))

@@ -13,6 +13,7 @@ mod registration;
 mod schemas;
 mod sdk;
 mod second_factors;
+mod settings;
 mod shutdown;
 mod ui;
 mod whoami;

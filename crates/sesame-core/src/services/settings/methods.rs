@@ -55,6 +55,19 @@ fn string(body: &Value, name: &str) -> Option<String> {
     }
 }
 
+/// The type name Kratos's decoder (gjson's `Result.Type`) reports for a body that is not an
+/// object, e.g. `Number` (spec part 2, §1.9).
+fn gjson_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "Null",
+        Value::Bool(true) => "True",
+        Value::Bool(false) => "False",
+        Value::Number(_) => "Number",
+        Value::String(_) => "String",
+        Value::Array(_) | Value::Object(_) => "JSON",
+    }
+}
+
 fn route(body: &Value) -> Option<Method> {
     let method = body.get("method").and_then(Value::as_str);
     if method == Some("profile") {
@@ -126,18 +139,18 @@ impl Run<'_> {
             .clone()
             .filter(|_| self.flow.flow_type == FlowType::Api)
         {
-            return Err(self.fail_global(messages::generic(&reason)));
+            return Err(self.fail_global(messages::generic_with_reason(&reason)));
         }
         let body = match body {
             Ok(v @ Value::Object(_)) => v,
             Ok(other) => {
                 let reason = format!(
                     "Expected JSON sent in request body to be an object but got: {}",
-                    crate::services::login::type_name(&other)
+                    gjson_type_name(&other)
                 );
-                return Err(self.fail_global(messages::generic(&reason)));
+                return Err(self.fail_global(messages::generic_with_reason(&reason)));
             }
-            Err(e) => return Err(self.fail_global(messages::generic(&e))),
+            Err(e) => return Err(self.fail_global(messages::generic_with_reason(&e))),
         };
         crate::services::check_csrf(
             self.flow.flow_type,
@@ -282,12 +295,12 @@ impl Run<'_> {
 
     /// §2.1: the submitted traits replace the identity's; identifiers and addresses follow them.
     async fn profile(&mut self, body: &Value) -> Result<Done, Failure> {
-        let traits = match body.get("traits") {
+        let mut traits = match body.get("traits") {
             Some(t @ Value::Object(_)) => t.clone(),
             _ => {
-                return Err(
-                    self.fail_global(messages::generic("Did not receive any value changes."))
-                );
+                return Err(self.fail_global(messages::generic_with_reason(
+                    "Did not receive any value changes.",
+                )));
             }
         };
         let service = self.service;
@@ -296,6 +309,7 @@ impl Run<'_> {
             .schemas
             .get(&self.identity.schema_id)
             .unwrap_or_else(|| deps.schemas.default_schema());
+        schema.retype(&mut traits);
         for field in &schema.fields {
             let value = field
                 .path
@@ -465,7 +479,7 @@ impl Run<'_> {
         // Kratos's precedence when several flags are set.
         if flag(body, "lookup_secret_confirm") {
             if self.context.lookup_codes.is_empty() {
-                return Err(self.fail_global(messages::generic(
+                return Err(self.fail_global(messages::generic_with_reason(
                     "You must (re-)generate recovery backup codes before you can save them.",
                 )));
             }
@@ -499,7 +513,7 @@ impl Run<'_> {
         }
         if flag(body, "lookup_secret_reveal") {
             if stored.is_empty() {
-                return Err(self.fail_global(messages::generic(
+                return Err(self.fail_global(messages::generic_with_reason(
                     "Can not reveal lookup codes because you have none.",
                 )));
             }
@@ -535,26 +549,15 @@ impl Run<'_> {
             })
             .collect();
         self.context.lookup_codes = codes;
-        let position = self
-            .flow
-            .ui
-            .nodes
-            .iter()
-            .position(nodes::is_lookup)
-            .unwrap_or(self.flow.ui.nodes.len());
+        // Like reveal, Kratos removes the backup-code nodes and appends the new ones after every
+        // other node (`Nodes.Upsert` of a missing node appends), without re-sorting.
         self.flow.ui.nodes.retain(|n| !nodes::is_lookup(n));
-        let at = position.min(self.flow.ui.nodes.len());
-        self.flow.ui.nodes.splice(
-            at..at,
-            [
-                nodes::codes(&shown),
-                nodes::lookup_button(
-                    "lookup_secret_confirm",
-                    1050011,
-                    "Confirm backup recovery codes",
-                ),
-            ],
-        );
+        self.flow.ui.nodes.push(nodes::codes(&shown));
+        self.flow.ui.nodes.push(nodes::lookup_button(
+            "lookup_secret_confirm",
+            1050011,
+            "Confirm backup recovery codes",
+        ));
         Ok(Done::Shown)
     }
 }
