@@ -106,37 +106,22 @@ impl FromRequestParts<AppState> for RequestToken {
 /// Client info for the device record.
 pub struct Client(pub ClientInfo);
 
-fn truncate(mut s: String, max: usize) -> String {
-    if s.len() > max {
-        let mut end = max;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-    }
-    s
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
-        let agents: Vec<&str> = parts
-            .headers
-            .get_all(header::USER_AGENT)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        let user_agent = (!agents.is_empty()).then(|| truncate(agents.join(" "), 512));
-        Ok(Client(ClientInfo {
-            ip,
-            user_agent,
-            location: Some(String::new()),
-        }))
+            .map(|c| c.0.ip());
+        Ok(Client(crate::client_ip::client_info(
+            peer,
+            &parts.headers,
+            &state.trusted_proxies,
+        )))
     }
 }
 

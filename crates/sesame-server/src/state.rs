@@ -39,6 +39,8 @@ pub struct Inner {
     pub admin_base_url: String,
     /// Cookies, UI URLs and return URLs for browsers.
     pub browser: crate::browser::BrowserSettings,
+    /// `serve.public.trusted_proxies`.
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
 }
 
 impl std::ops::Deref for AppState {
@@ -193,6 +195,9 @@ pub fn build(
         public_base_url: with_slash(public_base_url),
         admin_base_url: with_slash(admin_base_url),
         browser: crate::browser::BrowserSettings::new(config, &with_slash(public_base_url)),
+        trusted_proxies: crate::client_ip::TrustedProxies::parse(
+            &config.serve.public.trusted_proxies,
+        )?,
         deps,
     })))
 }

@@ -179,6 +179,8 @@ fn check(config: &Config, warnings: &mut Vec<String>) -> Result<(), ConfigError>
             ));
         }
     }
+    crate::client_ip::TrustedProxies::parse(&config.serve.public.trusted_proxies)
+        .map_err(|m| invalid("serve.public.trusted_proxies", m))?;
     if config.session.lifespan.0.is_zero() {
         return Err(invalid("session.lifespan", "must be greater than zero"));
     }

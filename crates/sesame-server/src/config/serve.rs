@@ -50,6 +50,10 @@ pub struct PublicEndpoint {
     pub base_url: Option<String>,
     /// `cors`: off by default.
     pub cors: Cors,
+    /// `trusted_proxies`: CIDRs (or addresses) of the reverse proxies whose forwarding headers
+    /// (`X-Forwarded-For`, `X-Real-IP`, `True-Client-IP`, Cloudflare's) name the client's IP and
+    /// location for session devices; default loopback only. Other peers are recorded as they are.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for PublicEndpoint {
@@ -59,6 +63,7 @@ impl Default for PublicEndpoint {
             port: 4433,
             base_url: None,
             cors: Cors::default(),
+            trusted_proxies: vec!["127.0.0.0/8".into(), "::1/128".into()],
         }
     }
 }
