@@ -5,110 +5,29 @@
 //   cargo build -p sesame-cli && npm ci --prefix e2e && node --test e2e/
 //
 // Environment: SESAME_BIN (default target/debug/sesame), CHROMIUM (default /usr/bin/chromium).
-// Screenshots of every page seen go to target/e2e/ (CI artifacts), with the server's log.
+// Screenshots of every page seen go to target/e2e/ (CI artifacts), with the server's log. The
+// server, browser and helpers come from harness.mjs.
 // All traffic stays on 127.0.0.1: the server, the "app" origin allowed by CORS, and the "evil" one.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SESAME_BIN = path.resolve(ROOT, process.env.SESAME_BIN ?? 'target/debug/sesame');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = path.join(ROOT, 'target', 'e2e');
-
-// Bounds: a whole test, one Playwright action or navigation, and server start-up.
-const TEST_TIMEOUT = 90_000;
-const STEP_TIMEOUT = 15_000;
-const READY_TIMEOUT = 30_000;
-
-const PASSWORD = 'correct-horse-battery-7';
-
-/** A port that was free a moment ago on 127.0.0.1 (listen on 0, read it, close). */
-async function freePort() {
-  const srv = net.createServer();
-  await new Promise((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = srv.address();
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
-
-/** A tiny origin on 127.0.0.1 serving `pages` (path → HTML, or a function of the URL). */
-async function startOrigin(pages) {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://127.0.0.1');
-    const page = pages[url.pathname];
-    if (page === undefined) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
-    }
-    const body = typeof page === 'function' ? page(url) : page;
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(body);
-  });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  return { server, origin: `http://127.0.0.1:${server.address().port}` };
-}
-
-const escapeHtml = (s) =>
-  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-
-const uniqueEmail = (who) => `${who}-${randomUUID().slice(0, 8)}@example.com`;
-
-/** Fetch with a time limit. */
-const fetchT = (url, init = {}) => fetch(url, { ...init, signal: AbortSignal.timeout(STEP_TIMEOUT) });
+import * as h from './harness.mjs';
+import { PASSWORD, TEST_TIMEOUT, escapeHtml, fetchT, shot, uniqueEmail } from './harness.mjs';
 
 // ---- fixtures -------------------------------------------------------------------------------
 
-let sesame; // the child process
-let sesameExit; // resolves when it exits
+let sesame; // the server: { publicUrl, stop }
 let publicUrl; // http://127.0.0.1:<port>/ (trailing slash, as the base URL)
 let app; // the origin CORS allows
 let evil; // an origin CORS does not allow
 let browser;
 
-async function waitReady(url) {
-  const deadline = Date.now() + READY_TIMEOUT;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    if (sesame.exitCode !== null || sesame.signalCode !== null) {
-      throw new Error(`sesame exited (${sesame.exitCode ?? sesame.signalCode}) before it was ready; see target/e2e/sesame.log`);
-    }
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
-    } catch (e) {
-      last = e.cause?.code ?? e.message;
-    }
-    await sleep(100);
-  }
-  throw new Error(`sesame was not ready within ${READY_TIMEOUT} ms (${url}: ${last}); see target/e2e/sesame.log`);
-}
-
 before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  assert.ok(existsSync(SESAME_BIN), `no server binary at ${SESAME_BIN}: run \`cargo build -p sesame-cli\` or set SESAME_BIN`);
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: install Debian's chromium or set CHROMIUM`);
-
-  app = await startOrigin({
+  app = await h.startOrigin({
     '/': '<!doctype html><title>App</title><h1>An app on an allowed origin</h1>',
   });
-  evil = await startOrigin({
+  evil = await h.startOrigin({
     '/': '<!doctype html><title>Evil</title><h1>A site CORS does not allow</h1>',
     // Auto-submits a login form to the victim's Sesame, with the attacker's credentials.
     '/forge': (url) => {
@@ -123,123 +42,27 @@ ${inputs}
 <script>document.getElementById('f').submit();</script>`;
     },
   });
-
-  const publicPort = await freePort();
-  let adminPort = await freePort();
-  while (adminPort === publicPort) adminPort = await freePort();
-  publicUrl = `http://127.0.0.1:${publicPort}/`;
-  const log = createWriteStream(path.join(ARTIFACTS, 'sesame.log'));
-  await new Promise((resolve) => log.once('open', resolve));
-  sesame = spawn(SESAME_BIN, ['serve', '--dev'], {
-    cwd: ROOT,
-    // Only what the server needs: no configuration leaks in from the caller's environment.
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/tmp',
-      RUST_BACKTRACE: '1',
-      DSN: 'memory',
-      SERVE_PUBLIC_HOST: '127.0.0.1',
-      SERVE_PUBLIC_PORT: String(publicPort),
-      SERVE_PUBLIC_BASE_URL: publicUrl,
-      SERVE_ADMIN_HOST: '127.0.0.1',
-      SERVE_ADMIN_PORT: String(adminPort),
-      SERVE_PUBLIC_CORS_ENABLED: 'true',
-      SERVE_PUBLIC_CORS_ALLOWED_ORIGINS: app.origin,
-    },
-    stdio: ['ignore', log, log],
+  sesame = await h.startSesame({
+    env: { SERVE_PUBLIC_CORS_ENABLED: 'true', SERVE_PUBLIC_CORS_ALLOWED_ORIGINS: app.origin },
   });
-  sesameExit = new Promise((resolve) => sesame.once('exit', resolve));
-  // Should this process die without running `after`, the server dies with it.
-  process.once('exit', () => sesame.exitCode === null && sesame.signalCode === null && sesame.kill('SIGKILL'));
-  await waitReady(`${publicUrl}health/ready`);
-
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: READY_TIMEOUT,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  publicUrl = sesame.publicUrl;
+  browser = await h.launchChromium();
 });
 
 after(async () => {
   await browser?.close().catch(() => {});
-  if (sesame && sesame.exitCode === null && sesame.signalCode === null) {
-    sesame.kill('SIGTERM');
-    const exited = await Promise.race([sesameExit.then(() => true), sleep(5_000).then(() => false)]);
-    if (!exited) {
-      sesame.kill('SIGKILL');
-      await sesameExit;
-    }
-  }
-  for (const o of [app, evil]) {
-    if (o) {
-      o.server.closeAllConnections();
-      await new Promise((resolve) => o.server.close(resolve));
-    }
-  }
+  await sesame?.stop();
+  await h.stopOrigin(app);
+  await h.stopOrigin(evil);
 });
 
-// ---- helpers ----------------------------------------------------------------------------------
+// ---- helpers (bound to this file's server and browser) ---------------------------------------
 
-/** A fresh browser context (own cookies) and page, with time limits. */
-async function newPage(t, options = {}) {
-  const context = await browser.newContext(options);
-  context.setDefaultTimeout(STEP_TIMEOUT);
-  context.setDefaultNavigationTimeout(STEP_TIMEOUT);
-  t.after(() => context.close());
-  const page = await context.newPage();
-  return { context, page };
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
-
-/** The UI page's path must be `expected` (e.g. `ui/registration`) on the public origin. */
-function assertOnPage(page, expected) {
-  const url = new URL(page.url());
-  assert.equal(url.origin + url.pathname, `${publicUrl}${expected}`, `expected ${expected}, at ${page.url()}`);
-  return url;
-}
-
-/** whoami as the context's cookies see it (Playwright's request API shares the cookie jar). */
-async function whoami(context) {
-  const res = await context.request.get(`${publicUrl}sessions/whoami`, { failOnStatusCode: false, maxRedirects: 0 });
-  return { status: res.status(), body: await res.json().catch(() => null) };
-}
-
-/** Signs up through the built-in UI and waits for the welcome page. */
-async function signUpInBrowser(page, email, password = PASSWORD) {
-  await page.goto(`${publicUrl}self-service/registration/browser`);
-  assertOnPage(page, 'ui/registration');
-  await page.locator('input[name="traits.email"]').fill(email);
-  await page.locator('input[name="password"]').fill(password);
-  await Promise.all([
-    page.waitForURL((u) => u.pathname === '/ui/welcome'),
-    page.locator('button[name="method"][value="password"]').click(),
-  ]);
-}
-
-/** Signs up through the API (no browser, no cookies); returns the identity. */
-async function signUpByApi(email, password = PASSWORD) {
-  const flow = await (await fetchT(`${publicUrl}self-service/registration/api`)).json();
-  const res = await fetchT(`${publicUrl}self-service/registration?flow=${flow.id}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ method: 'password', traits: { email }, password }),
-  });
-  const body = await res.json();
-  assert.equal(res.status, 200, `API registration failed: ${JSON.stringify(body)}`);
-  return body.identity;
-}
+const newPage = (t, options) => h.newPage(browser, t, options);
+const assertOnPage = (page, expected) => h.assertOnPage(page, publicUrl, expected);
+const whoami = (context) => h.whoami(context, publicUrl);
+const signUpInBrowser = (page, email, password) => h.signUpInBrowser(page, publicUrl, email, password);
+const signUpByApi = (email, password) => h.signUpByApi(publicUrl, email, password);
 
 // ---- tests ------------------------------------------------------------------------------------
 

@@ -169,7 +169,8 @@ async fn get_flow(
 }
 
 /// `GET /self-service/settings?flow=`: where a browser returns after re-authenticating. Sesame
-/// keeps no continuity container, so the form is shown again (Kratos answers the same without
+/// keeps no continuity container, so a browser is sent back to the settings UI to submit the change
+/// again; other clients get the submit answer for an empty body (Kratos answers the same without
 /// its continuity cookie).
 async fn resume(
     state: State<AppState>,
@@ -178,6 +179,13 @@ async fn resume(
     token: RequestToken,
     client: Client,
 ) -> Result<Response, ApiError> {
+    if !is_json_request(&headers) {
+        let id = flow_id(&uri, "flow")?;
+        return Ok(respond::redirect(
+            StatusCode::SEE_OTHER,
+            &respond::flow_url(&state.browser.settings_ui, id.0),
+        ));
+    }
     submit(
         state,
         headers,

@@ -1,6 +1,6 @@
-//! The built-in self-service UI on the public port: sign-in and sign-up pages that render a browser
-//! flow, the welcome page (the current session) with a sign-out link, the error page, and the
-//! stylesheet. Handlers fetch one thing and hand it to [`crate::ui`] to render.
+//! The built-in self-service UI on the public port: sign-in, sign-up and account-settings pages that
+//! render a browser flow, the welcome page (the current session) with a sign-out link, the error
+//! page, and the stylesheet. Handlers fetch one thing and hand it to [`crate::ui`] to render.
 
 use crate::browser::respond;
 use crate::extract::{RequestToken, csrf_cookie, query, query_param};
@@ -12,13 +12,14 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sesame_core::{CoreError, FlowId};
-use sesame_types::FlowType;
+use sesame_types::{Aal, FlowType};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/ui/login", get(login))
         .route("/ui/registration", get(registration))
+        .route("/ui/settings", get(settings))
         .route("/ui/welcome", get(welcome))
         .route("/ui/error", get(error))
         .route("/ui/style.css", get(stylesheet))
@@ -56,20 +57,47 @@ fn start_over(e: &CoreError) -> bool {
     )
 }
 
-/// `GET /ui/login?flow=`: the login flow's form.
-async fn login(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+/// `<public>/self-service/logout?token=…` for the request's session, if it has one.
+async fn logout_url(state: &AppState, token: &RequestToken) -> Result<Option<String>, CoreError> {
+    match state.sessions.logout_token(token.get(), state.now()).await {
+        Ok(t) => Ok(Some(format!(
+            "{}self-service/logout?{}",
+            state.public_base_url,
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("token", t.expose())
+                .finish()
+        ))),
+        Err(CoreError::SessionRequired | CoreError::NoSession) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `GET /ui/login?flow=`: the login flow's form. A second-factor or re-authentication page also
+/// offers to sign the current session out, for someone who cannot complete it.
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    token: RequestToken,
+) -> Response {
     const KEEP: &[&str] = &["return_to", "aal", "refresh"];
     let Some(id) = requested_flow(&uri) else {
         return new_flow(&state, "login", &uri, KEEP);
     };
     let cookie = csrf_cookie(&state, &headers);
     match state.login.get(id, cookie.as_deref(), state.now()).await {
-        Ok(flow) if flow.flow_type == FlowType::Browser => ui::page(
-            &state,
-            StatusCode::OK,
-            ui::FLOW,
-            &pages::FlowPage::login(&flow, &state.public_base_url),
-        ),
+        Ok(flow) if flow.flow_type == FlowType::Browser => {
+            let sign_out = if flow.refresh || flow.requested_aal >= Aal::Aal2 {
+                match logout_url(&state, &token).await {
+                    Ok(url) => url,
+                    Err(e) => return ui::internal_error(&state, &e),
+                }
+            } else {
+                None
+            };
+            let view = pages::FlowPage::login(&flow, &state.public_base_url, sign_out);
+            ui::page(&state, StatusCode::OK, ui::FLOW, &view)
+        }
         Ok(_) => new_flow(&state, "login", &uri, KEEP),
         Err(e) if start_over(&e) => new_flow(&state, "login", &uri, KEEP),
         Err(e) => ui::internal_error(&state, &e),
@@ -96,6 +124,47 @@ async fn registration(State(state): State<AppState>, headers: HeaderMap, uri: Ur
         ),
         Ok(_) => new_flow(&state, "registration", &uri, KEEP),
         Err(e) if start_over(&e) => new_flow(&state, "registration", &uri, KEEP),
+        Err(e) => ui::internal_error(&state, &e),
+    }
+}
+
+/// `GET /ui/settings?flow=`: the settings flow's form, for the session the flow belongs to.
+/// Without a session the browser signs in first and comes back to a new flow; a session still
+/// owing its second factor completes it and comes back to this flow.
+async fn settings(State(state): State<AppState>, uri: Uri, token: RequestToken) -> Response {
+    const KEEP: &[&str] = &["return_to"];
+    let Some(id) = requested_flow(&uri) else {
+        return new_flow(&state, "settings", &uri, KEEP);
+    };
+    let base = &state.public_base_url;
+    let login = |pairs: &[(&str, &str)]| {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        respond::redirect(
+            StatusCode::SEE_OTHER,
+            &format!("{base}self-service/login/browser?{query}"),
+        )
+    };
+    match state.settings.get(id, token.get(), state.now()).await {
+        Ok(flow) if flow.flow_type == FlowType::Browser => ui::page(
+            &state,
+            StatusCode::OK,
+            ui::FLOW,
+            &pages::FlowPage::settings(&flow, base),
+        ),
+        Ok(_) => new_flow(&state, "settings", &uri, KEEP),
+        Err(CoreError::NoSession) => {
+            login(&[("return_to", &format!("{base}self-service/settings/browser"))])
+        }
+        Err(CoreError::Aal2Required) => login(&[
+            ("aal", "aal2"),
+            ("return_to", &format!("{base}ui/settings?flow={}", id.0)),
+        ]),
+        // Another identity's flow is not shown; this browser's session gets its own.
+        Err(e) if start_over(&e) || matches!(e, CoreError::IdentityMismatch { .. }) => {
+            new_flow(&state, "settings", &uri, KEEP)
+        }
         Err(e) => ui::internal_error(&state, &e),
     }
 }

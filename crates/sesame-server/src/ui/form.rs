@@ -1,137 +1,25 @@
 //! The view model of a flow's form, built generically from `ui.nodes` and `ui.messages` so that
-//! new methods and fields show up without template changes.
+//! new methods and fields show up without template changes. Each method group (`password`,
+//! `totp` …) becomes its own `<form>` carrying the `default` group's nodes (the anti-CSRF token),
+//! so that one method's required fields never block another's button, and Enter submits the
+//! method being typed into.
 
+pub use super::node::{FieldMessages, MessageView, NodeView, TextItem};
+use super::node::{Ids, node_view};
 use serde::Serialize;
-use serde_json::{Map, Value};
-use sesame_types::flow::InputAttributes;
-use sesame_types::{UiContainer, UiNode, UiNodeAttributes, UiText};
-use std::collections::HashSet;
+use sesame_types::{UiContainer, UiNode};
 
-/// One message, as shown.
+/// One method group's `<form>`: the `default` group's nodes, then the group's own, in node order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MessageView {
-    /// Kratos's message id (e.g. 4000006).
-    pub id: u32,
-    /// English text.
-    pub text: String,
-    /// `info`, `error` or `success`.
-    pub kind: String,
-}
-
-impl From<&UiText> for MessageView {
-    fn from(t: &UiText) -> Self {
-        Self {
-            id: t.id,
-            text: t.text.clone(),
-            kind: t.kind.clone(),
-        }
-    }
-}
-
-/// The messages attached to one field, with the id the field points at (`aria-describedby`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FieldMessages {
-    /// Element id of the message container; `None` when there are no messages.
-    pub id: Option<String>,
-    /// The messages.
-    pub items: Vec<MessageView>,
-    /// Whether one of them is an error (`aria-invalid`).
-    pub invalid: bool,
-}
-
-/// One node, as a widget.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "widget", rename_all = "snake_case")]
-pub enum NodeView {
-    /// `<input type="hidden">`.
-    Hidden {
-        /// Field name.
-        name: String,
-        /// Value.
-        value: String,
-    },
-    /// A labelled `<input>` (text, email, password, tel, number, url, date …).
-    Input {
-        /// Element id, for `<label for>`.
-        id: String,
-        /// Field name.
-        name: String,
-        /// HTML input type.
-        input_type: String,
-        /// Current value; never set for passwords.
-        value: Option<String>,
-        /// Label text.
-        label: String,
-        /// `required`.
-        required: bool,
-        /// `autocomplete`.
-        autocomplete: Option<String>,
-        /// `pattern`.
-        pattern: Option<String>,
-        /// `maxlength`.
-        maxlength: Option<u32>,
-        /// `disabled`.
-        disabled: bool,
-        /// Messages next to the field.
-        messages: FieldMessages,
-    },
-    /// A labelled checkbox.
-    Checkbox {
-        /// Element id.
-        id: String,
-        /// Field name.
-        name: String,
-        /// Whether it is ticked.
-        checked: bool,
-        /// Label text.
-        label: String,
-        /// `required`.
-        required: bool,
-        /// `disabled`.
-        disabled: bool,
-        /// Messages next to the field.
-        messages: FieldMessages,
-    },
-    /// A `<button>`: `submit` nodes (`method=password` …) and plain `button` nodes.
-    Button {
-        /// `submit` or `button`.
-        button_type: String,
-        /// Field name (`method`).
-        name: String,
-        /// Value sent when pressed.
-        value: String,
-        /// Button text.
-        label: String,
-        /// `disabled`.
-        disabled: bool,
-        /// Messages next to the button.
-        messages: FieldMessages,
-    },
-    /// A `text` node (e.g. a secret to write down).
-    Text {
-        /// The text.
-        text: String,
-        /// Messages.
-        messages: FieldMessages,
-    },
-    /// An `a` node.
-    Link {
-        /// Target.
-        href: String,
-        /// Link text.
-        text: String,
-    },
-    /// An `img` node (e.g. a TOTP QR code as a `data:` URL).
-    Image {
-        /// Source.
-        src: String,
-        /// Alternative text, from the label.
-        alt: String,
-        /// Width in pixels.
-        width: Option<u64>,
-        /// Height in pixels.
-        height: Option<u64>,
-    },
+pub struct SectionView {
+    /// The node group (`password`, `totp` …; `default` when the flow has no other).
+    pub group: String,
+    /// A heading for it.
+    pub title: String,
+    /// Element id of the heading.
+    pub heading_id: String,
+    /// The widgets.
+    pub nodes: Vec<NodeView>,
 }
 
 /// A flow's form.
@@ -145,16 +33,26 @@ pub struct FormView {
     pub messages: Vec<MessageView>,
     /// Whether a global message is an error (`role="alert"`, else `role="status"`).
     pub has_error: bool,
-    /// The widgets, in node order.
-    pub nodes: Vec<NodeView>,
+    /// How the global messages look: `error` if one is an error, else `success` if one is a
+    /// success, else `info`.
+    pub tone: &'static str,
+    /// One form per method group, in the order the groups first appear.
+    pub sections: Vec<SectionView>,
 }
 
 impl FormView {
     /// Builds the form from a flow's `ui` container. Nodes the page cannot show without JavaScript
-    /// (`script`, `div`) are skipped.
+    /// (`script`, `div`) are skipped, and so is a group left with nothing to show.
     pub fn new(ui: &UiContainer) -> Self {
-        let mut ids = Ids::default();
         let messages: Vec<MessageView> = ui.messages.iter().map(MessageView::from).collect();
+        let has_error = messages.iter().any(|m| m.kind == "error");
+        let tone = if has_error {
+            "error"
+        } else if messages.iter().any(|m| m.kind == "success") {
+            "success"
+        } else {
+            "info"
+        };
         Self {
             action: ui.action.clone(),
             method: if ui.method.eq_ignore_ascii_case("get") {
@@ -162,176 +60,101 @@ impl FormView {
             } else {
                 "post".into()
             },
-            has_error: messages.iter().any(|m| m.kind == "error"),
+            has_error,
+            tone,
             messages,
-            nodes: ui
-                .nodes
+            sections: sections(&ui.nodes),
+        }
+    }
+
+    /// Every widget of every section, in page order.
+    pub fn nodes(&self) -> impl Iterator<Item = &NodeView> {
+        self.sections.iter().flat_map(|s| s.nodes.iter())
+    }
+}
+
+/// The group every form carries.
+const DEFAULT_GROUP: &str = "default";
+
+fn sections(nodes: &[UiNode]) -> Vec<SectionView> {
+    let mut ids = Ids::default();
+    let shared: Vec<&UiNode> = nodes.iter().filter(|n| n.group == DEFAULT_GROUP).collect();
+    let mut groups: Vec<&str> = Vec::new();
+    for n in nodes {
+        if n.group != DEFAULT_GROUP && !groups.contains(&n.group.as_str()) {
+            groups.push(&n.group);
+        }
+    }
+    if groups.is_empty() {
+        let views: Vec<NodeView> = shared
+            .iter()
+            .filter_map(|n| node_view(n, &mut ids))
+            .collect();
+        if views.is_empty() {
+            return Vec::new();
+        }
+        return vec![section(DEFAULT_GROUP, views, &mut ids)];
+    }
+    groups
+        .into_iter()
+        .filter_map(|group| {
+            let own: Vec<NodeView> = nodes
+                .iter()
+                .filter(|n| n.group == group)
+                .filter_map(|n| node_view(n, &mut ids))
+                .collect();
+            if own.is_empty() {
+                return None;
+            }
+            let mut views: Vec<NodeView> = shared
                 .iter()
                 .filter_map(|n| node_view(n, &mut ids))
-                .collect(),
-        }
-    }
-
-    /// Whether a field-level or global message is an error.
-    pub fn has_any_error(&self) -> bool {
-        self.has_error
-            || self.nodes.iter().any(|n| match n {
-                NodeView::Input { messages, .. }
-                | NodeView::Checkbox { messages, .. }
-                | NodeView::Button { messages, .. }
-                | NodeView::Text { messages, .. } => messages.invalid,
-                _ => false,
-            })
-    }
+                .collect();
+            views.extend(own);
+            Some(section(group, views, &mut ids))
+        })
+        .collect()
 }
 
-/// Unique element ids derived from field names (`traits.email` → `field-traits-email`).
-#[derive(Default)]
-struct Ids(HashSet<String>);
-
-impl Ids {
-    fn make(&mut self, name: &str) -> String {
-        let slug: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        let base = format!("field-{slug}");
-        let mut id = base.clone();
-        let mut n = 2;
-        while !self.0.insert(id.clone()) {
-            id = format!("{base}-{n}");
-            n += 1;
-        }
-        id
+fn section(group: &str, nodes: Vec<NodeView>, ids: &mut Ids) -> SectionView {
+    SectionView {
+        group: group.to_owned(),
+        title: group_title(group),
+        heading_id: ids.make_with("group", group),
+        nodes,
     }
 }
 
-fn field_messages(node: &UiNode, id: &str) -> FieldMessages {
-    let items: Vec<MessageView> = node.messages.iter().map(MessageView::from).collect();
-    FieldMessages {
-        id: (!items.is_empty()).then(|| format!("{id}-messages")),
-        invalid: items.iter().any(|m| m.kind == "error"),
-        items,
+/// A heading for a node group: Kratos's method names in words, any other group by its name.
+pub fn group_title(group: &str) -> String {
+    let known = match group {
+        "default" => "Your details",
+        "profile" => "Profile",
+        "password" => "Password",
+        "totp" => "Authenticator app",
+        "lookup_secret" => "Backup recovery codes",
+        "webauthn" => "Security keys",
+        "passkey" => "Passkeys",
+        "code" => "One-time code",
+        "oidc" | "saml" => "Sign in with another account",
+        "profile_identifier" | "identifier_first" => "Sign in",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_owned();
     }
-}
-
-/// A JSON value as the text of an HTML attribute (`null` is no value).
-fn value_text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
-}
-
-fn label_text(node: &UiNode) -> Option<String> {
-    node.meta.label.as_ref().map(|l| l.text.clone())
-}
-
-fn node_view(node: &UiNode, ids: &mut Ids) -> Option<NodeView> {
-    match &node.attributes {
-        UiNodeAttributes::Input(a) => Some(input_view(node, a, ids)),
-        UiNodeAttributes::Other(a) => other_view(node, a, ids),
-    }
-}
-
-fn input_view(node: &UiNode, a: &InputAttributes, ids: &mut Ids) -> NodeView {
-    let value = value_text(a.value.as_ref());
-    match a.input_type.as_str() {
-        "hidden" => NodeView::Hidden {
-            name: a.name.clone(),
-            value: value.unwrap_or_default(),
-        },
-        kind @ ("submit" | "button") => {
-            let id = ids.make(&a.name);
-            let value = value.unwrap_or_default();
-            NodeView::Button {
-                button_type: kind.to_owned(),
-                name: a.name.clone(),
-                label: label_text(node).unwrap_or_else(|| value.clone()),
-                value,
-                disabled: a.disabled,
-                messages: field_messages(node, &id),
-            }
-        }
-        "checkbox" => {
-            let id = ids.make(&a.name);
-            NodeView::Checkbox {
-                checked: matches!(a.value, Some(Value::Bool(true)))
-                    || value.as_deref() == Some("true"),
-                name: a.name.clone(),
-                label: label_text(node).unwrap_or_else(|| a.name.clone()),
-                required: a.required,
-                disabled: a.disabled,
-                messages: field_messages(node, &id),
-                id,
-            }
-        }
-        input_type => {
-            let id = ids.make(&a.name);
-            NodeView::Input {
-                name: a.name.clone(),
-                input_type: input_type.to_owned(),
-                // A password is never sent back to the browser, whatever the flow holds.
-                value: if input_type == "password" {
-                    None
-                } else {
-                    value
-                },
-                label: label_text(node).unwrap_or_else(|| a.name.clone()),
-                required: a.required,
-                autocomplete: a.autocomplete.clone(),
-                pattern: a.pattern.clone(),
-                maxlength: a.maxlength,
-                disabled: a.disabled,
-                messages: field_messages(node, &id),
-                id,
-            }
-        }
-    }
-}
-
-fn ui_text(v: Option<&Value>) -> Option<String> {
-    v?.get("text")?.as_str().map(str::to_owned)
-}
-
-fn other_view(node: &UiNode, a: &Map<String, Value>, ids: &mut Ids) -> Option<NodeView> {
-    let str_attr = |key: &str| a.get(key).and_then(Value::as_str).map(str::to_owned);
-    match node.kind.as_str() {
-        "text" => {
-            let id = ids.make(&str_attr("id").unwrap_or_else(|| "text".into()));
-            Some(NodeView::Text {
-                text: ui_text(a.get("text")).or_else(|| label_text(node))?,
-                messages: field_messages(node, &id),
-            })
-        }
-        "a" => Some(NodeView::Link {
-            href: str_attr("href")?,
-            text: ui_text(a.get("title"))
-                .or_else(|| label_text(node))
-                .unwrap_or_else(|| "Continue".into()),
-        }),
-        "img" => Some(NodeView::Image {
-            src: str_attr("src")?,
-            alt: label_text(node).unwrap_or_default(),
-            width: a.get("width").and_then(Value::as_u64),
-            height: a.get("height").and_then(Value::as_u64),
-        }),
-        // `script` and `div` nodes need JavaScript; the forms work without it.
-        _ => None,
+    let words = group.replace(['_', '-'], " ");
+    let mut chars = words.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => "Other".to_owned(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn container(nodes: Value, messages: Value) -> UiContainer {
         serde_json::from_value(json!({
@@ -345,124 +168,132 @@ mod tests {
 
     fn login_nodes() -> Value {
         json!([
-            {"type":"input","group":"default","attributes":{"name":"csrf_token","type":"hidden","value":"tok","required":true,"disabled":false,"node_type":"input"},"messages":[],"meta":{}},
-            {"type":"input","group":"default","attributes":{"name":"identifier","type":"text","value":"a@example.com","required":true,"disabled":false,"node_type":"input"},"messages":[{"id":4000002,"text":"Property identifier is missing.","type":"error"}],"meta":{"label":{"id":1070002,"text":"E-Mail","type":"info"}}},
+            csrf(),
+            {"type":"input","group":"default","attributes":{"name":"identifier","type":"text","value":"a@example.com","required":true,"disabled":false,"node_type":"input"},"messages":[],"meta":{"label":{"id":1070002,"text":"E-Mail","type":"info"}}},
             {"type":"input","group":"password","attributes":{"name":"password","type":"password","value":"secret","required":true,"autocomplete":"current-password","disabled":false,"node_type":"input"},"messages":[],"meta":{"label":{"id":1070001,"text":"Password","type":"info"}}},
             {"type":"input","group":"password","attributes":{"name":"method","type":"submit","value":"password","disabled":false,"node_type":"input"},"messages":[],"meta":{"label":{"id":1010022,"text":"Sign in with password","type":"info"}}}
         ])
     }
 
+    fn csrf() -> Value {
+        json!({"type":"input","group":"default","attributes":{"name":"csrf_token","type":"hidden","value":"tok","required":true,"disabled":false,"node_type":"input"},"messages":[],"meta":{}})
+    }
+
     #[test]
-    fn input_nodes_become_widgets_by_type() {
+    fn a_single_method_is_one_form_in_node_order() {
         let form = FormView::new(&container(login_nodes(), json!([])));
         assert_eq!(form.method, "post");
         assert!(!form.has_error);
-        assert_eq!(
-            form.nodes[0],
-            NodeView::Hidden {
-                name: "csrf_token".into(),
-                value: "tok".into()
-            }
-        );
-        let NodeView::Input {
-            id,
-            label,
-            value,
-            messages,
-            ..
-        } = &form.nodes[1]
-        else {
-            panic!("{:?}", form.nodes[1]);
-        };
-        assert_eq!(id, "field-identifier");
-        assert_eq!(label, "E-Mail");
-        assert_eq!(value.as_deref(), Some("a@example.com"));
-        assert!(messages.invalid);
-        assert_eq!(messages.id.as_deref(), Some("field-identifier-messages"));
-        let NodeView::Button { label, value, .. } = &form.nodes[3] else {
-            panic!("{:?}", form.nodes[3]);
-        };
-        assert_eq!(
-            (label.as_str(), value.as_str()),
-            ("Sign in with password", "password")
-        );
-        assert!(form.has_any_error());
+        assert_eq!(form.tone, "info");
+        assert_eq!(form.sections.len(), 1);
+        assert_eq!(form.sections[0].group, "password");
+        let names: Vec<&str> = form
+            .nodes()
+            .map(|n| match n {
+                NodeView::Hidden { name, .. }
+                | NodeView::Input { name, .. }
+                | NodeView::Button { name, .. } => name.as_str(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(names, ["csrf_token", "identifier", "password", "method"]);
     }
 
     #[test]
-    fn passwords_are_never_echoed() {
-        let form = FormView::new(&container(login_nodes(), json!([])));
-        let NodeView::Input {
-            value,
-            autocomplete,
-            ..
-        } = &form.nodes[2]
-        else {
-            panic!("{:?}", form.nodes[2]);
-        };
-        assert_eq!(value, &None);
-        assert_eq!(autocomplete.as_deref(), Some("current-password"));
-    }
-
-    #[test]
-    fn global_errors_are_flagged_and_fields_without_messages_point_nowhere() {
+    fn global_messages_set_the_tone() {
         let form = FormView::new(&container(
             login_nodes(),
             json!([{"id":4000006,"text":"The provided credentials are invalid","type":"error"}]),
         ));
         assert!(form.has_error);
+        assert_eq!(form.tone, "error");
         assert_eq!(form.messages[0].id, 4000006);
-        let NodeView::Input { messages, .. } = &form.nodes[2] else {
-            panic!();
-        };
-        assert_eq!(messages.id, None);
-        assert!(!messages.invalid);
-    }
-
-    #[test]
-    fn element_ids_are_unique_and_plain() {
-        let nodes = json!([
-            {"type":"input","group":"default","attributes":{"name":"traits.email","type":"email","value":"","disabled":false,"node_type":"input"},"messages":[],"meta":{}},
-            {"type":"input","group":"password","attributes":{"name":"method","type":"submit","value":"password","disabled":false,"node_type":"input"},"messages":[{"id":1,"text":"x","type":"info"}],"meta":{}},
-            {"type":"input","group":"totp","attributes":{"name":"method","type":"submit","value":"totp","disabled":false,"node_type":"input"},"messages":[{"id":1,"text":"y","type":"info"}],"meta":{}},
-            {"type":"input","group":"profile","attributes":{"name":"traits.newsletter","type":"checkbox","value":true,"disabled":false,"node_type":"input"},"messages":[],"meta":{"label":{"id":1070002,"text":"Newsletter","type":"info"}}}
-        ]);
-        let form = FormView::new(&container(nodes, json!([])));
-        let NodeView::Input { id, label, .. } = &form.nodes[0] else {
-            panic!();
-        };
-        assert_eq!(
-            (id.as_str(), label.as_str()),
-            ("field-traits-email", "traits.email")
-        );
-        let ids: Vec<_> = form.nodes[1..3]
-            .iter()
-            .map(|n| match n {
-                NodeView::Button { messages, .. } => messages.id.clone().unwrap(),
-                _ => panic!(),
-            })
-            .collect();
-        assert_eq!(ids, ["field-method-messages", "field-method-2-messages"]);
-        assert!(matches!(
-            form.nodes[3],
-            NodeView::Checkbox { checked: true, .. }
+        let form = FormView::new(&container(
+            login_nodes(),
+            json!([{"id":1050001,"text":"Your changes have been saved!","type":"success"}]),
         ));
+        assert!(!form.has_error);
+        assert_eq!(form.tone, "success");
     }
 
     #[test]
-    fn other_node_kinds_are_shown_or_skipped() {
+    fn each_method_group_is_its_own_form_carrying_the_default_nodes() {
         let nodes = json!([
-            {"type":"text","group":"lookup_secret","attributes":{"id":"codes","text":{"id":1050015,"text":"abc def","type":"info"},"node_type":"text"},"messages":[],"meta":{}},
-            {"type":"img","group":"totp","attributes":{"id":"qr","src":"data:image/png;base64,AA==","width":256,"height":256,"node_type":"img"},"messages":[],"meta":{"label":{"id":1050005,"text":"Authenticator app QR code","type":"info"}}},
-            {"type":"a","group":"default","attributes":{"id":"x","href":"https://example.com/","title":{"id":1,"text":"Help","type":"info"},"node_type":"a"},"messages":[],"meta":{}},
+            csrf(),
+            {"type":"input","group":"totp","attributes":{"name":"totp_code","type":"text","value":"","required":true,"disabled":false,"node_type":"input"},"messages":[],"meta":{"label":{"id":1010006,"text":"Authentication code","type":"info"}}},
+            {"type":"input","group":"totp","attributes":{"name":"method","type":"submit","value":"totp","disabled":false,"node_type":"input"},"messages":[],"meta":{"label":{"id":1010009,"text":"Use Authenticator","type":"info"}}},
+            {"type":"input","group":"lookup_secret","attributes":{"name":"lookup_secret","type":"text","value":"","required":true,"disabled":false,"node_type":"input"},"messages":[],"meta":{"label":{"id":1010007,"text":"Backup recovery code","type":"info"}}},
+            {"type":"input","group":"lookup_secret","attributes":{"name":"method","type":"submit","value":"lookup_secret","disabled":false,"node_type":"input"},"messages":[],"meta":{"label":{"id":1010010,"text":"Use backup recovery code","type":"info"}}},
             {"type":"script","group":"webauthn","attributes":{"src":"/x.js","node_type":"script"},"messages":[],"meta":{}}
         ]);
         let form = FormView::new(&container(nodes, json!([])));
-        assert_eq!(form.nodes.len(), 3);
-        assert!(matches!(&form.nodes[0], NodeView::Text { text, .. } if text == "abc def"));
-        assert!(
-            matches!(&form.nodes[1], NodeView::Image { alt, width: Some(256), .. } if alt == "Authenticator app QR code")
+        let groups: Vec<(&str, &str, &str)> = form
+            .sections
+            .iter()
+            .map(|s| (s.group.as_str(), s.title.as_str(), s.heading_id.as_str()))
+            .collect();
+        // The webauthn group has nothing to show without JavaScript: no form for it.
+        assert_eq!(
+            groups,
+            [
+                ("totp", "Authenticator app", "group-totp"),
+                (
+                    "lookup_secret",
+                    "Backup recovery codes",
+                    "group-lookup_secret"
+                )
+            ]
         );
-        assert!(matches!(&form.nodes[2], NodeView::Link { text, .. } if text == "Help"));
+        for s in &form.sections {
+            assert!(
+                matches!(&s.nodes[0], NodeView::Hidden { name, .. } if name == "csrf_token"),
+                "{s:?}"
+            );
+            assert_eq!(s.nodes.len(), 3);
+        }
+        assert!(
+            matches!(&form.sections[1].nodes[1], NodeView::Input { name, required: true, .. } if name == "lookup_secret")
+        );
+    }
+
+    #[test]
+    fn a_default_field_repeated_in_every_form_gets_a_new_id_each_time() {
+        let nodes = json!([
+            {"type":"input","group":"default","attributes":{"name":"identifier","type":"text","value":"","disabled":false,"node_type":"input"},"messages":[],"meta":{}},
+            {"type":"input","group":"password","attributes":{"name":"method","type":"submit","value":"password","disabled":false,"node_type":"input"},"messages":[],"meta":{}},
+            {"type":"input","group":"code","attributes":{"name":"method","type":"submit","value":"code","disabled":false,"node_type":"input"},"messages":[],"meta":{}}
+        ]);
+        let form = FormView::new(&container(nodes, json!([])));
+        let ids: Vec<&str> = form
+            .nodes()
+            .filter_map(|n| match n {
+                NodeView::Input { id, .. } => Some(id.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ids, ["field-identifier", "field-identifier-2"]);
+    }
+
+    #[test]
+    fn a_flow_with_only_default_nodes_is_one_form() {
+        let form = FormView::new(&container(
+            json!([csrf(), {"type":"input","group":"default","attributes":{"name":"method","type":"submit","value":"x","disabled":false,"node_type":"input"},"messages":[],"meta":{}}]),
+            json!([]),
+        ));
+        assert_eq!(form.sections.len(), 1);
+        assert_eq!(form.sections[0].group, "default");
+        assert_eq!(form.sections[0].nodes.len(), 2);
+        assert!(
+            FormView::new(&container(json!([]), json!([])))
+                .sections
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn unknown_groups_get_a_readable_title() {
+        assert_eq!(group_title("totp"), "Authenticator app");
+        assert_eq!(group_title("magic_link"), "Magic link");
+        assert_eq!(group_title("_"), "Other");
     }
 }

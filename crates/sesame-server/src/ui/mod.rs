@@ -1,8 +1,10 @@
 //! The built-in self-service UI: server-rendered HTML (minijinja, templates embedded from
-//! `templates/`, HTML autoescaping on) for sign-in, sign-up, the welcome page and the error page,
-//! and the headers every page carries. Handlers live in `routes::ui`; this module only renders.
+//! `templates/`, HTML autoescaping on) for sign-in, sign-up, account settings, the welcome page and
+//! the error page, and the headers every page carries. Handlers live in `routes::ui`; this module
+//! only renders.
 
 pub mod form;
+pub mod node;
 pub mod pages;
 
 use crate::browser::BrowserSettings;
@@ -13,7 +15,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 use std::sync::LazyLock;
 
-/// The sign-in and sign-up page.
+/// The sign-in, sign-up and settings page: a flow's forms.
 pub const FLOW: &str = "flow.html";
 /// The welcome page.
 pub const WELCOME: &str = "welcome.html";
@@ -217,7 +219,7 @@ mod tests {
             "state": "choose_method"
         }))
         .unwrap();
-        FlowPage::login(&flow, BASE)
+        FlowPage::login(&flow, BASE, None)
     }
 
     #[test]
@@ -231,7 +233,7 @@ mod tests {
         assert!(html.contains(r#"<html lang="en">"#));
         assert_eq!(html.matches("<h1").count(), 1);
         assert!(
-            html.contains(r#"<div class="messages" role="alert">"#),
+            html.contains(r#"<div class="messages messages-error" role="alert">"#),
             "{html}"
         );
         assert!(html.contains("Bad credentials."));
@@ -260,6 +262,88 @@ mod tests {
             html.contains(
                 r#"href="http://127.0.0.1:4433/self-service/registration/browser">Sign up</a>"#
             ),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn a_settings_flow_renders_one_titled_form_per_method() {
+        let flow: sesame_types::SettingsFlow = serde_json::from_value(json!({
+            "id": "5b1b8a0e-6cbb-4a52-8c0e-4a4c1bd1b6c5",
+            "type": "browser",
+            "expires_at": "2026-01-01T01:00:00Z",
+            "issued_at": "2026-01-01T00:00:00Z",
+            "request_url": "http://127.0.0.1:4433/self-service/settings/browser",
+            "ui": {
+                "action": "http://127.0.0.1:4433/self-service/settings?flow=5b1b8a0e-6cbb-4a52-8c0e-4a4c1bd1b6c5",
+                "method": "POST",
+                "nodes": [
+                    {"type":"input","group":"default","attributes":{"name":"csrf_token","type":"hidden","value":"tok","required":true,"disabled":false,"node_type":"input"},"messages":[],"meta":{}},
+                    {"type":"input","group":"profile","attributes":{"name":"traits.email","type":"email","value":"<i>a</i>@example.com","required":true,"disabled":false,"node_type":"input"},"messages":[],"meta":{"label":{"id":1070002,"text":"E-Mail","type":"info"}}},
+                    {"type":"input","group":"profile","attributes":{"name":"method","type":"submit","value":"profile","disabled":false,"node_type":"input"},"messages":[],"meta":{"label":{"id":1070003,"text":"Save","type":"info"}}},
+                    {"type":"text","group":"lookup_secret","attributes":{"text":{"id":1050015,"text":"abcd1234","type":"info","context":{"secrets":[{"id":1050009,"text":"abcd1234","type":"info","context":{"secret":"abcd1234"}}]}},"id":"lookup_secret_codes","node_type":"text"},"messages":[],"meta":{"label":{"id":1050010,"text":"These are your back up recovery codes. Please keep them in a safe place!","type":"info"}}},
+                    {"type":"input","group":"lookup_secret","attributes":{"name":"lookup_secret_confirm","type":"submit","value":"true","disabled":false,"node_type":"input"},"messages":[],"meta":{"label":{"id":1050011,"text":"Confirm backup recovery codes","type":"info"}}},
+                    {"type":"img","group":"totp","attributes":{"src":"data:image/png;base64,iVBORw0KGgo=","id":"totp_qr","width":256,"height":256,"node_type":"img"},"messages":[],"meta":{"label":{"id":1050005,"text":"Authenticator app QR code","type":"info"}}},
+                    {"type":"text","group":"totp","attributes":{"text":{"id":1050006,"text":"JBSWY3DPEHPK3PXP","type":"info","context":{"secret":"JBSWY3DPEHPK3PXP"}},"id":"totp_secret_key","node_type":"text"},"messages":[],"meta":{"label":{"id":1050017,"text":"This is your authenticator app secret. Use it if you can not scan the QR code.","type":"info"}}},
+                    {"type":"input","group":"totp","attributes":{"name":"totp_code","type":"text","required":true,"disabled":false,"node_type":"input"},"messages":[],"meta":{"label":{"id":1070006,"text":"Verify code","type":"info"}}},
+                    {"type":"input","group":"totp","attributes":{"name":"method","type":"submit","value":"totp","disabled":false,"node_type":"input"},"messages":[],"meta":{"label":{"id":1070003,"text":"Save","type":"info"}}}
+                ],
+                "messages": [{"id":1050001,"text":"Your changes have been saved!","type":"success"}]
+            },
+            "identity": {
+                "id": "0d5a3f0e-6cbb-4a52-8c0e-4a4c1bd1b6c5",
+                "schema_id": "default",
+                "schema_url": "",
+                "state": "active",
+                "traits": {"email": "<i>a</i>@example.com"},
+                "metadata_public": null,
+                "created_at": "2026-01-01T00:00:00Z",
+                "updated_at": "2026-01-01T00:00:00Z",
+                "organization_id": null
+            },
+            "state": "success",
+            "organization_id": null
+        }))
+        .unwrap();
+        let html = render(FLOW, &FlowPage::settings(&flow, BASE)).unwrap();
+        assert_eq!(html.matches("<h1").count(), 1);
+        assert!(
+            html.contains(r#"<div class="messages messages-success" role="status">"#),
+            "{html}"
+        );
+        assert_eq!(html.matches("<form ").count(), 3, "{html}");
+        assert_eq!(
+            html.matches(r#"<input type="hidden" name="csrf_token" value="tok">"#)
+                .count(),
+            3
+        );
+        for (id, title) in [
+            ("group-profile", "Profile"),
+            ("group-lookup_secret", "Backup recovery codes"),
+            ("group-totp", "Authenticator app"),
+        ] {
+            assert!(
+                html.contains(&format!(
+                    r#"<section class="group" aria-labelledby="{id}">
+<h2 id="{id}">{title}</h2>"#
+                )),
+                "{html}"
+            );
+        }
+        assert!(html.contains(r#"<img src="data:image/png;base64,iVBORw0KGgo=" alt="Authenticator app QR code" width="256" height="256">"#), "{html}");
+        assert!(
+            html.contains(
+                r#"<code class="secret" id="field-totp_secret_key">JBSWY3DPEHPK3PXP</code>"#
+            ),
+            "{html}"
+        );
+        assert!(html.contains(r#"<ul class="text-list" id="field-lookup_secret_codes" aria-labelledby="field-lookup_secret_codes-label">"#), "{html}");
+        assert!(html.contains("<li><code>abcd1234</code></li>"), "{html}");
+        assert!(html.contains(r#"<button type="submit" name="lookup_secret_confirm" value="true">Confirm backup recovery codes</button>"#), "{html}");
+        assert!(!html.contains("<i>"), "{html}");
+        assert!(html.contains("Signed in as &lt;i&gt;a&lt;/i&gt;@example.com."));
+        assert!(
+            html.contains(r#"<a href="http://127.0.0.1:4433/ui/welcome">Back to your account</a>"#),
             "{html}"
         );
     }
@@ -295,6 +379,12 @@ mod tests {
         let html = render(WELCOME, &page).unwrap();
         assert!(
             html.contains(r#"href="http://127.0.0.1:4433/self-service/logout?token=ory_lo_x""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                r#"href="http://127.0.0.1:4433/self-service/settings/browser">Account settings</a>"#
+            ),
             "{html}"
         );
         assert!(

@@ -1,12 +1,12 @@
-//! View models of the built-in pages: sign-in and sign-up (a flow's form), the welcome page (the
-//! current session) and the error page. Built from wire types; no I/O.
+//! View models of the built-in pages: sign-in, sign-up and account settings (a flow's form), the
+//! welcome page (the current session) and the error page. Built from wire types; no I/O.
 
 use super::form::FormView;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use sesame_core::schema::IdentitySchema;
-use sesame_types::{Aal, LoginFlow, RegistrationFlow, Session};
+use sesame_types::{Aal, LoginFlow, RegistrationFlow, Session, SettingsFlow};
 use std::collections::HashMap;
 
 /// Where the built-in pages link to.
@@ -18,6 +18,8 @@ pub struct Links {
     pub registration: String,
     /// The welcome page.
     pub welcome: String,
+    /// Starts a browser settings flow.
+    pub settings: String,
 }
 
 impl Links {
@@ -36,6 +38,7 @@ impl Links {
             login: with("self-service/login/browser"),
             registration: with("self-service/registration/browser"),
             welcome: format!("{public_base}ui/welcome"),
+            settings: format!("{public_base}self-service/settings/browser"),
         }
     }
 }
@@ -43,7 +46,7 @@ impl Links {
 /// "No account? Sign up" under a form.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SwitchLink {
-    /// The question.
+    /// The question (may be empty).
     pub prompt: &'static str,
     /// The link text.
     pub text: &'static str,
@@ -51,30 +54,45 @@ pub struct SwitchLink {
     pub href: String,
 }
 
-/// A sign-in or sign-up page.
+/// A sign-in, sign-up or settings page.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FlowPage {
     /// `<title>` and `<h1>`.
     pub title: &'static str,
     /// A line under the heading.
-    pub lead: &'static str,
+    pub lead: String,
     /// The form.
     pub form: FormView,
-    /// The link to the other page, if it makes sense here.
+    /// Whether each method's form gets a heading (always on the settings page, and wherever
+    /// there is more than one method to choose from).
+    pub titled: bool,
+    /// The link to the other page (or back, or out), if it makes sense here.
     pub switch: Option<SwitchLink>,
 }
 
 impl FlowPage {
-    /// A login flow: sign in, confirm (refresh) or second factor (AAL2).
-    pub fn login(flow: &LoginFlow, public_base: &str) -> Self {
+    /// A login flow: sign in, confirm (refresh) or second factor (AAL2). `logout_url` is the
+    /// current session's sign-out link, offered where a session exists but cannot continue.
+    pub fn login(flow: &LoginFlow, public_base: &str, logout_url: Option<String>) -> Self {
         let links = Links::new(public_base, flow.return_to.as_deref());
+        let sign_out = |prompt| {
+            logout_url.map(|href| SwitchLink {
+                prompt,
+                text: "Sign out",
+                href,
+            })
+        };
         let (title, lead, switch) = if flow.refresh {
-            ("Confirm it's you", "Sign in again to continue.", None)
+            (
+                "Confirm it's you",
+                "Sign in again to continue.",
+                sign_out("Not you?"),
+            )
         } else if flow.requested_aal >= Aal::Aal2 {
             (
                 "Second factor",
                 "Complete the second sign-in step to continue.",
-                None,
+                sign_out("Cannot use a second factor now?"),
             )
         } else {
             (
@@ -87,10 +105,12 @@ impl FlowPage {
                 }),
             )
         };
+        let form = FormView::new(&flow.ui);
         Self {
             title,
-            lead,
-            form: FormView::new(&flow.ui),
+            lead: lead.to_owned(),
+            titled: form.sections.len() > 1,
+            form,
             switch,
         }
     }
@@ -98,14 +118,38 @@ impl FlowPage {
     /// A registration flow.
     pub fn registration(flow: &RegistrationFlow, public_base: &str) -> Self {
         let links = Links::new(public_base, flow.return_to.as_deref());
+        let form = FormView::new(&flow.ui);
         Self {
             title: "Create an account",
-            lead: "It takes an email address and a password.",
-            form: FormView::new(&flow.ui),
+            lead: "It takes an email address and a password.".to_owned(),
+            titled: form.sections.len() > 1,
+            form,
             switch: Some(SwitchLink {
                 prompt: "Have an account?",
                 text: "Sign in",
                 href: links.login,
+            }),
+        }
+    }
+
+    /// A settings flow: one form per method (profile, password, backup codes, authenticator
+    /// app …), each under its heading.
+    pub fn settings(flow: &SettingsFlow, public_base: &str) -> Self {
+        let identity = &flow.identity;
+        let who = identity
+            .traits
+            .get("email")
+            .and_then(Value::as_str)
+            .map_or_else(|| identity.id.to_string(), str::to_owned);
+        Self {
+            title: "Account settings",
+            lead: format!("Signed in as {who}."),
+            form: FormView::new(&flow.ui),
+            titled: true,
+            switch: Some(SwitchLink {
+                prompt: "",
+                text: "Back to your account",
+                href: Links::new(public_base, None).welcome,
             }),
         }
     }

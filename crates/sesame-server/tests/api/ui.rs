@@ -2,6 +2,8 @@
 //! hand (the test client keeps none) and every redirect is followed explicitly.
 
 mod browser;
+mod second_factor;
+mod settings;
 
 use browser::{
     Browser, element_text, form_action, form_fields, input, location, open_flow, submit, tags,

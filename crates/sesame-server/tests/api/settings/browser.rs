@@ -424,3 +424,23 @@ api_test!(
         assert_eq!(me.data.authenticator_assurance_level, Aal::Aal2);
     }
 );
+
+api_test!(
+    a_browser_returning_from_a_refresh_login_is_sent_back_to_the_settings_ui,
+    |backend| async move {
+        // Where `session_refresh_required` sends the browser back to after signing in again.
+        let app = spawn(backend).await;
+        let (token, _) = sign_up(&app.sdk(), "resume@example.com").await;
+        let (flow, cookie) = spa_settings_flow(&app, &token).await;
+        let id = flow["id"].as_str().unwrap();
+        let res = app
+            .public(Method::GET, &format!("/self-service/settings?flow={id}"))
+            .header("cookie", &cookie)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), format!("{SETTINGS_UI}?flow={id}"));
+    }
+);

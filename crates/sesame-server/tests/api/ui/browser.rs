@@ -236,3 +236,36 @@ pub(super) async fn submit(
         .collect();
     browser.post_form(&action, &pairs).await
 }
+
+/// The `<form>…</form>` holding the button `name`=`value`, on pages with one form per method.
+pub(super) fn form_with<'h>(html: &'h str, name: &str, value: &str) -> &'h str {
+    let button = format!(r#"name="{name}" value="{value}""#);
+    let at = html
+        .find(&button)
+        .unwrap_or_else(|| panic!("no button {name}={value} in {html}"));
+    let start = html[..at]
+        .rfind("<form ")
+        .unwrap_or_else(|| panic!("the button {name}={value} is in no form: {html}"));
+    let end = at + html[at..].find("</form>").unwrap() + "</form>".len();
+    &html[start..end]
+}
+
+/// Presses the button `name`=`value`: submits its form with `fill` filled in.
+pub(super) async fn press(
+    browser: &mut Browser<'_>,
+    html: &str,
+    fill: &[(&str, &str)],
+    button: (&str, &str),
+) -> Response {
+    let form = form_with(html, button.0, button.1);
+    let fields = form_fields(form, fill, button);
+    submit(browser, form, &fields).await
+}
+
+/// The text of the `<code>` elements in `html`, unescaped.
+pub(super) fn codes(html: &str) -> Vec<String> {
+    html.split("<code>")
+        .skip(1)
+        .filter_map(|s| s.split_once("</code>").map(|(code, _)| unescape(code)))
+        .collect()
+}
