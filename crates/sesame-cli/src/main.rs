@@ -1,10 +1,17 @@
 //! The `sesame` command: a thin shell over sesame-server. It parses arguments, loads the
-//! configuration, and runs the server or the migrations; every error is one clear line on stderr.
+//! configuration (one path for every command that opens the database), and runs the server, the
+//! migrations, a cleanup or an identity import or export; every error is one clear line on stderr.
 
+mod cleanup;
+mod identities;
+mod progress;
+mod records;
 mod whoami;
 
 use clap::{Args, Parser, Subcommand};
-use sesame_server::state::SystemClock;
+use sesame_core::duration::GoDuration;
+use sesame_core::store::Store;
+use sesame_server::state::{AppState, SystemClock};
 use sesame_server::{Application, LoadedConfig, shutdown_signal, telemetry};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +43,23 @@ enum Command {
         #[command(flatten)]
         config: ConfigArgs,
     },
+    /// Delete expired and inactive sessions, expired flows and old one-time code records.
+    ///
+    /// Deletes in small batches, each its own short transaction: safe to run while the server
+    /// serves the same database.
+    Cleanup {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Keep what ended less than this long ago (Go syntax: 0, 30m, 24h, 1h30m).
+        #[arg(long, value_name = "DURATION", default_value = "0", value_parser = GoDuration::parse)]
+        keep_last: GoDuration,
+        /// Rows deleted per statement; each batch is its own short transaction.
+        #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+        batch_size: u32,
+    },
+    /// Import or export identities, straight to and from the database.
+    #[command(subcommand)]
+    Identities(IdentitiesCommand),
     /// Ask a Sesame (or Kratos) server who a session token or cookie belongs to, as apps do with
     /// `toSession`: prints the session as JSON, or exits 1 with the error id.
     Whoami {
@@ -51,6 +75,36 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum IdentitiesCommand {
+    /// Import identities from a JSON array or JSON lines of admin create bodies.
+    ///
+    /// Each record is a `POST /admin/identities` body, with a hashed (bcrypt, argon2) or plaintext
+    /// password. A bad record is reported with its line and skipped; the exit code is 1 if any was.
+    Import {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// The file to read, or `-` for standard input.
+        #[arg(value_name = "FILE|-")]
+        input: String,
+        /// Records checked and stored per transaction.
+        #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+        batch_size: u32,
+    },
+    /// Write every identity to standard output as JSON lines.
+    ///
+    /// Each line is the admin view of an identity, without credential secrets unless
+    /// `--include-credentials`.
+    Export {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Write admin create bodies with the password hashes instead, which
+        /// `sesame identities import` reads back.
+        #[arg(long)]
+        include_credentials: bool,
+    },
+}
+
 #[derive(Args)]
 struct ConfigArgs {
     /// Configuration file in Kratos's format (kratos.yml). Environment variables with Kratos's
@@ -62,6 +116,26 @@ struct ConfigArgs {
 fn load(args: &ConfigArgs, dev: bool) -> Result<LoadedConfig, String> {
     sesame_server::load(args.file.as_deref(), dev, &|name| std::env::var(name).ok())
         .map_err(|e| e.to_string())
+}
+
+/// What every command that works on the database does first: load the configuration as `serve`
+/// does (file, then environment), start logging, open the database and apply migrations.
+async fn open(args: &ConfigArgs) -> Result<(LoadedConfig, Arc<dyn Store>), String> {
+    let loaded = load(args, false)?;
+    telemetry::init(&loaded.config.log);
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+    let store = sesame_server::open_store(&loaded)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((loaded, store))
+}
+
+/// The services of a server that does not listen, over the configured database.
+async fn offline(args: &ConfigArgs) -> Result<AppState, String> {
+    let (loaded, store) = open(args).await?;
+    Application::offline_state(loaded, store, Arc::new(SystemClock)).map_err(|e| e.to_string())
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
@@ -83,13 +157,32 @@ async fn run(cli: Cli) -> Result<(), String> {
             endpoint,
         } => whoami::run(&endpoint, token, cookie).await,
         Command::Migrate { config } => {
-            let loaded = load(&config, false)?;
-            telemetry::init(&loaded.config.log);
-            sesame_server::open_store(&loaded)
-                .await
-                .map_err(|e| e.to_string())?;
+            let (loaded, _) = open(&config).await?;
             eprintln!("migrations applied to {}", loaded.dsn.redacted());
             Ok(())
+        }
+        Command::Cleanup {
+            config,
+            keep_last,
+            batch_size,
+        } => {
+            let (_, store) = open(&config).await?;
+            cleanup::run(store, &SystemClock, keep_last.chrono(), batch_size).await
+        }
+        Command::Identities(IdentitiesCommand::Import {
+            config,
+            input,
+            batch_size,
+        }) => {
+            let state = offline(&config).await?;
+            identities::import(&state, &input, batch_size as usize).await
+        }
+        Command::Identities(IdentitiesCommand::Export {
+            config,
+            include_credentials,
+        }) => {
+            let state = offline(&config).await?;
+            identities::export(&state, include_credentials).await
         }
     }
 }

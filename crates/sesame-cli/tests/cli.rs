@@ -1,6 +1,16 @@
 //! The `sesame` binary as a user runs it: help, version, one-line configuration errors, migrate,
-//! and a clean exit on SIGTERM.
+//! and a clean exit on SIGTERM; cleanup, identity import and export, and the configuration of
+//! every command that opens the database in the modules below.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "cli/cleanup.rs"]
+mod cleanup;
+#[path = "cli/config.rs"]
+mod config;
+#[path = "cli/identities.rs"]
+mod identities;
+#[path = "cli/support.rs"]
+mod support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -31,7 +41,7 @@ fn version_and_help_explain_themselves() {
     );
     let out = sesame().arg("--help").output().unwrap();
     let help = String::from_utf8(out.stdout).unwrap();
-    for word in ["serve", "migrate", "Kratos"] {
+    for word in ["serve", "migrate", "cleanup", "identities", "Kratos"] {
         assert!(help.contains(word), "help lacks {word}: {help}");
     }
     let out = sesame().args(["serve", "--help"]).output().unwrap();

@@ -5,15 +5,17 @@
 use crate::client::Client;
 use crate::endpoint::{Endpoint, Request};
 use crate::endpoints::{
-    CreateIdentity, DeleteIdentity, GetIdentity, GetVersion, IsAlive, IsReady, ListIdentities,
+    BatchPatchIdentities, CreateIdentity, DeleteIdentity, DeleteIdentityCredentials, GetIdentity,
+    GetIdentityByExternalId, GetVersion, IsAlive, IsReady, ListIdentities, PatchIdentity,
     UpdateIdentity,
 };
+use crate::frontend::segment;
 use http::Method;
-use sesame_types::{CreateIdentityBody, UpdateIdentityBody};
+use sesame_types::{CreateIdentityBody, JsonPatch, PatchIdentitiesBody, UpdateIdentityBody};
 use uuid::Uuid;
 
 impl Client {
-    fn admin_request<E: Endpoint>(&self, method: Method, path: &str) -> Request<E> {
+    pub(crate) fn admin_request<E: Endpoint>(&self, method: Method, path: &str) -> Request<E> {
         match self.admin(path) {
             Ok(url) => Request::new(self, method, url),
             Err(message) => Request::new(self, method, String::new()).with(|c| c.invalid(message)),
@@ -50,6 +52,51 @@ impl Client {
         self.admin_request(Method::DELETE, &format!("/admin/identities/{id}"))
     }
 
+    /// `PATCH /admin/identities/{id}`: applies an RFC 6902 JSON Patch to the identity's admin JSON
+    /// (`add`, `remove` and `replace`; not `/id`, `/credentials` as a whole, OIDC or SAML
+    /// credentials) and saves it as [`update_identity`](Client::update_identity) would.
+    pub fn patch_identity(&self, id: Uuid, patch: &[JsonPatch]) -> Request<PatchIdentity> {
+        self.admin_request(Method::PATCH, &format!("/admin/identities/{id}"))
+            .with(|c| c.json(patch))
+    }
+
+    /// `DELETE /admin/identities/{id}/credentials/{type}`: removes a credential type (`totp`,
+    /// `lookup_secret`; `password` only while another first factor remains) (204).
+    pub fn delete_identity_credentials(
+        &self,
+        id: Uuid,
+        credential_type: &str,
+    ) -> Request<DeleteIdentityCredentials> {
+        self.admin_request(
+            Method::DELETE,
+            &format!(
+                "/admin/identities/{id}/credentials/{}",
+                segment(credential_type)
+            ),
+        )
+    }
+
+    /// `GET /admin/identities/by/external/{external_id}`: the identity with this external id.
+    pub fn get_identity_by_external_id(
+        &self,
+        external_id: &str,
+    ) -> Request<GetIdentityByExternalId> {
+        self.admin_request(
+            Method::GET,
+            &format!("/admin/identities/by/external/{}", segment(external_id)),
+        )
+    }
+
+    /// `PATCH /admin/identities`: creates up to 1000 identities (200 with plaintext passwords) in
+    /// one call; the answer has one result per item, in order, with the new id or the error.
+    pub fn batch_patch_identities(
+        &self,
+        body: &PatchIdentitiesBody,
+    ) -> Request<BatchPatchIdentities> {
+        self.admin_request(Method::PATCH, "/admin/identities")
+            .with(|c| c.json(body))
+    }
+
     /// `GET /admin/health/alive`.
     pub fn admin_is_alive(&self) -> Request<IsAlive> {
         self.admin_request(Method::GET, "/admin/health/alive")
@@ -66,7 +113,7 @@ impl Client {
     }
 }
 
-/// The `include_credential` option: the password credential's hashed config is included.
+/// The `include_credential` option: the configuration of the named credential types is included.
 macro_rules! include_credential_option {
     ($($name:ty),*) => {
         $(
@@ -80,7 +127,7 @@ macro_rules! include_credential_option {
         )*
     };
 }
-include_credential_option!(GetIdentity, ListIdentities);
+include_credential_option!(GetIdentity, ListIdentities, GetIdentityByExternalId);
 
 impl Request<ListIdentities> {
     /// Items per page with keyset pagination (1–500, 250 by default).
@@ -96,6 +143,21 @@ impl Request<ListIdentities> {
     /// Only the identity with this credentials identifier (e.g. an email address).
     pub fn credentials_identifier(self, identifier: &str) -> Self {
         self.with(|c| c.query("credentials_identifier", identifier))
+    }
+
+    /// Only these identities (at most 500; unknown ids are skipped). Repeatable; filters cannot
+    /// be combined.
+    pub fn ids(self, ids: &[Uuid]) -> Self {
+        self.with(|c| {
+            for id in ids {
+                c.query("ids", &id.to_string());
+            }
+        })
+    }
+
+    /// Only the identities of this organization.
+    pub fn organization_id(self, organization_id: Uuid) -> Self {
+        self.with(|c| c.query("organization_id", &organization_id.to_string()))
     }
 
     /// Legacy offset pagination: the page number, from 0 (reaches the first 1000 identities).

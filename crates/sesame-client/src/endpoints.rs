@@ -4,7 +4,8 @@
 use crate::endpoint::endpoints;
 use serde_json::Value;
 use sesame_types::{
-    HealthStatus, Identity, IdentitySchemaContainer, LoginFlow, LogoutFlow, RegistrationFlow,
+    BatchPatchIdentitiesResponse, DeleteMySessionsCount, HealthStatus, Identity,
+    IdentitySchemaContainer, LoginFlow, LogoutFlow, ManageSessionsResponse, RegistrationFlow,
     Session, SettingsFlow, SuccessfulNativeLogin, SuccessfulNativeRegistration, Version,
 };
 
@@ -61,4 +62,33 @@ endpoints! {
     UpdateIdentity => Identity, Envelope;
     /// `DELETE /admin/identities/{id}`.
     DeleteIdentity => (), Envelope;
+    /// `PATCH /admin/identities/{id}` (a JSON Patch).
+    PatchIdentity => Identity, Envelope;
+    /// `DELETE /admin/identities/{id}/credentials/{type}`.
+    DeleteIdentityCredentials => (), Envelope;
+    /// `GET /admin/identities/by/external/{external_id}`.
+    GetIdentityByExternalId => Identity, Envelope;
+    /// `PATCH /admin/identities` (batch create).
+    BatchPatchIdentities => BatchPatchIdentitiesResponse, Envelope;
+    /// `GET /sessions`: the caller's other active sessions.
+    ListMySessions => Vec<Session>, Whoami;
+    /// `DELETE /sessions`: revokes the caller's other sessions.
+    DisableMyOtherSessions => DeleteMySessionsCount, Whoami;
+    /// `DELETE /sessions/{id}`: revokes one of the caller's other sessions.
+    DisableMySession => (), Whoami;
+    /// `GET /admin/sessions`.
+    ListSessions => Vec<Session>, Envelope;
+    /// `GET /admin/sessions/{id}`.
+    GetSession => Session, Envelope;
+    /// `DELETE /admin/sessions/{id}` (deactivates).
+    DisableSession => (), Envelope;
+    /// `PATCH /admin/sessions/{id}/extend`: the session, or `None` when the server answers 204
+    /// (`feature_flags.faster_session_extend`).
+    ExtendSession => Option<Session>, Envelope;
+    /// `GET /admin/identities/{id}/sessions`.
+    ListIdentitySessions => Vec<Session>, Envelope;
+    /// `DELETE /admin/identities/{id}/sessions`.
+    DeleteIdentitySessions => (), Envelope;
+    /// `POST /admin/sessions` (bulk disable or delete).
+    ManageSessions => ManageSessionsResponse, Envelope;
 }

@@ -19,7 +19,7 @@ use sesame_types::{
 use uuid::Uuid;
 
 /// Percent-encodes one path segment (ids chosen by operators, e.g. schema ids).
-fn segment(raw: &str) -> String {
+pub(crate) fn segment(raw: &str) -> String {
     form_urlencoded::byte_serialize(raw.as_bytes())
         .collect::<String>()
         .replace('+', "%20")

@@ -130,7 +130,11 @@
 //! [`update_login_flow`](Client::update_login_flow), …); logout; identity schemas; health; and,
 //! with [`ClientBuilder::admin_url`], the admin identities API
 //! ([`create_identity`](Client::create_identity), [`list_identities`](Client::list_identities)
-//! with [`Response::next_page_token`], …). Every request takes extra headers, `extra` values,
+//! with [`Response::next_page_token`], …); a user's own sessions
+//! ([`list_my_sessions`](Client::list_my_sessions),
+//! [`disable_my_other_sessions`](Client::disable_my_other_sessions)) and the admin session API
+//! ([`list_sessions`](Client::list_sessions), [`extend_session`](Client::extend_session),
+//! [`manage_sessions`](Client::manage_sessions), …). Every request takes extra headers, `extra` values,
 //! `validate_status`, progress callbacks and a cancellation token.
 //!
 //! # axum integration (feature `axum`)
@@ -150,6 +154,7 @@ pub mod guard;
 mod request;
 mod response;
 mod session;
+mod sessions;
 mod settings;
 
 pub use client::{

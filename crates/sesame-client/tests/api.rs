@@ -629,3 +629,109 @@ api_test!(
         );
     }
 );
+
+api_test!(
+    identity_lifecycle_calls_have_typed_answers,
+    |backend| async move {
+        use sesame_client::sesame_types::{
+            BatchPatchAction, IdentityPatch, JsonPatch, PatchIdentitiesBody,
+        };
+        let app = TestApp::spawn(backend).await;
+        let client = client(&app);
+
+        // Batch create: one result per item, in order; the bad item fails alone.
+        let patch_id = uuid::Uuid::new_v4();
+        let create = |email: &str| CreateIdentityBody {
+            traits: json!({"email": email}),
+            credentials: Some(CredentialsBody {
+                password: Some(PasswordCredentialsBody {
+                    config: PasswordConfigBody {
+                        password: Some(PASSWORD.to_owned()),
+                        ..Default::default()
+                    },
+                }),
+            }),
+            ..Default::default()
+        };
+        let body = PatchIdentitiesBody {
+            identities: vec![
+                IdentityPatch {
+                    create: Some(create("batch@example.com")),
+                    patch_id: Some(patch_id),
+                },
+                IdentityPatch {
+                    create: Some(create("batch@example.com")),
+                    patch_id: None,
+                },
+            ],
+        };
+        let batch = client.batch_patch_identities(&body).await.unwrap();
+        assert_eq!(batch.status, StatusCode::OK);
+        let [created, taken] = &batch.data.identities[..] else {
+            panic!("two results: {:?}", batch.data);
+        };
+        assert_eq!(
+            (created.action, created.patch_id),
+            (BatchPatchAction::Create, Some(patch_id))
+        );
+        assert_eq!(taken.action, BatchPatchAction::Error);
+        assert_eq!(taken.error.as_ref().unwrap().code, Some(409));
+        let id = created.identity.unwrap();
+
+        // JSON Patch: traits and external id.
+        let patched = client
+            .patch_identity(
+                id,
+                &[
+                    JsonPatch::replace("/traits/email", json!("patched@example.com")),
+                    JsonPatch::add("/external_id", json!("crm-7")),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(patched.data.traits["email"], "patched@example.com");
+        let refused = client
+            .patch_identity(id, &[JsonPatch::remove("/id")])
+            .await
+            .unwrap_err();
+        assert_eq!(refused.status(), Some(StatusCode::BAD_REQUEST));
+        let ErrorKind::Api(error) = &refused.kind else {
+            panic!("expected an API error, got {refused:?}");
+        };
+        assert_eq!(error.message, "patch includes denied path: /id");
+
+        // By external id, and by ids.
+        let found = client.get_identity_by_external_id("crm-7").await.unwrap();
+        assert_eq!(found.data.id, id);
+        let listed = client.list_identities().ids(&[id]).await.unwrap();
+        assert_eq!(listed.data.len(), 1);
+        assert_eq!(listed.data[0].id, id);
+
+        // Credentials: the only password stays; a type the identity lacks is a 404.
+        let err = client
+            .delete_identity_credentials(id, "password")
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST));
+        let err = client
+            .delete_identity_credentials(id, "totp")
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
+        let codes = json!({"config": {"recovery_codes": [{"code": "abcd1234", "used_at": null}]}});
+        client
+            .patch_identity(id, &[JsonPatch::add("/credentials/lookup_secret", codes)])
+            .await
+            .unwrap();
+        let removed = client
+            .delete_identity_credentials(id, "lookup_secret")
+            .await
+            .unwrap();
+        assert_eq!(removed.status, StatusCode::NO_CONTENT);
+        let login = client
+            .login_with_password("patched@example.com", PASSWORD)
+            .await
+            .unwrap();
+        assert_eq!(login.status, StatusCode::OK);
+    }
+);

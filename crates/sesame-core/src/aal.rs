@@ -54,7 +54,7 @@ pub fn satisfies(required: RequiredAal, session: Aal, available: Aal) -> bool {
 }
 
 impl Credential {
-    fn counts_as_first_factor(&self) -> bool {
+    pub(crate) fn counts_as_first_factor(&self) -> bool {
         match self.kind {
             CredentialType::Password => {
                 !self.identifiers.is_empty()

@@ -14,6 +14,9 @@ pub enum CoreError {
     /// The resource does not exist.
     #[error("not found")]
     NotFound,
+    /// A 404 that says what is missing (`error.reason`), with the status's default message.
+    #[error("not found: {0}")]
+    NotFoundWithReason(String),
     /// A bad request with a reason for the client.
     #[error("bad request: {reason}")]
     BadRequest {
@@ -92,6 +95,14 @@ pub enum CoreError {
     /// A self-service method that `selfservice.methods.<m>.enabled` turns off.
     #[error("method disabled")]
     MethodDisabled,
+    /// A 400 whose message is a parser's or a check's text and that has no reason (a path id that
+    /// is not a UUID, `cannot revoke current session`), as Kratos reports them.
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(String),
+    /// No valid session on the session management endpoints (`GET /sessions` …), whose 401 has its
+    /// own reason.
+    #[error("no valid session cookie")]
+    NoSessionCookie,
     /// Something unexpected; the text is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),

@@ -27,6 +27,10 @@ pub enum StoreError {
 pub struct IdentityQuery {
     /// Only the identity with this password identifier (normalised).
     pub credentials_identifier: Option<String>,
+    /// Only these identities (no filter when empty).
+    pub ids: Vec<IdentityId>,
+    /// Only the identities of this organization.
+    pub organization_id: Option<uuid::Uuid>,
     /// Keyset: ids strictly after this one.
     pub after: Option<IdentityId>,
     /// Page size.
@@ -50,6 +54,11 @@ pub trait IdentityStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// One identity.
     async fn identity(&self, id: IdentityId) -> Result<Option<Identity>, StoreError>;
+    /// The identity with this external id.
+    async fn identity_by_external_id(
+        &self,
+        external_id: &str,
+    ) -> Result<Option<Identity>, StoreError>;
     /// All credentials of the given identities.
     async fn credentials(&self, ids: &[IdentityId]) -> Result<Vec<Credential>, StoreError>;
     /// The identity and credential that own an identifier.
@@ -123,9 +132,130 @@ pub trait FlowStore: Send + Sync {
     async fn flow(&self, id: FlowId) -> Result<Option<FlowRecord>, StoreError>;
 }
 
+/// What cleanup removes, each kind by its own end time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expired {
+    /// Sessions that expired before the cut-off, or that were deactivated (logout, revocation)
+    /// before it: their `updated_at`.
+    Sessions,
+    /// Self-service flows that expired before the cut-off.
+    Flows,
+    /// One-time code claims (`credential_uses`) made before the cut-off.
+    CredentialUses,
+}
+
+/// Bulk work for the command line (imports, cleanup), in short transactions so that a server
+/// serving the same database is never held up for long.
+#[async_trait]
+pub trait BulkStore: Send + Sync {
+    /// Inserts many identities with their credentials, in one transaction when none conflicts.
+    /// One result per item, in order: `Conflict` for an item whose identifier, address, external
+    /// id or id is taken (by a stored identity or an earlier item), which is then not stored; the
+    /// others are. `Err` only when the storage itself fails.
+    async fn create_identities(
+        &self,
+        items: &[(Identity, Vec<Credential>)],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError>;
+    /// How many rows of `kind` ended before `before`.
+    async fn count_expired(&self, kind: Expired, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Deletes at most `limit` rows of `kind` that ended before `before`, in one short
+    /// statement; returns how many went (fewer than `limit`: nothing older is left).
+    async fn delete_expired(
+        &self,
+        kind: Expired,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StoreError>;
+}
+
+/// Which sessions a listing returns, newest first (`created_at` descending, then id ascending).
+#[derive(Debug, Clone)]
+pub struct SessionQuery {
+    /// Only this identity's sessions.
+    pub identity: Option<IdentityId>,
+    /// Leaves this session out (the caller's own, in `GET /sessions`).
+    pub except: Option<SessionId>,
+    /// `Some(true)`: flagged active and not expired at `now`; `Some(false)`: the others.
+    pub active: Option<bool>,
+    /// The time `active` is judged at.
+    pub now: DateTime<Utc>,
+    /// Keyset: only the sessions after this one in the order (its creation time and id).
+    pub after: Option<(DateTime<Utc>, SessionId)>,
+    /// Rows to skip (page pagination).
+    pub offset: u64,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// The sessions a bulk operation acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionSelector {
+    /// Every session.
+    All,
+    /// The sessions of these identities.
+    Identities(Vec<IdentityId>),
+    /// These sessions.
+    Sessions(Vec<SessionId>),
+}
+
+/// Finding and ending sessions by id, by identity or in bulk: the "my sessions" and admin session
+/// APIs.
+#[async_trait]
+pub trait SessionAdminStore: Send + Sync {
+    /// One session with its identity.
+    async fn session(&self, id: SessionId) -> Result<Option<(Session, Identity)>, StoreError>;
+    /// A page of sessions, each with its identity.
+    async fn list_sessions(
+        &self,
+        query: &SessionQuery,
+    ) -> Result<Vec<(Session, Identity)>, StoreError>;
+    /// How many sessions match the query's filters (paging fields ignored).
+    async fn count_matching_sessions(&self, query: &SessionQuery) -> Result<u64, StoreError>;
+    /// Marks a session inactive (updated at `now`) whatever its state; with `owner`, only if that
+    /// identity owns it. False if no session matched.
+    async fn revoke_session(
+        &self,
+        id: SessionId,
+        owner: Option<IdentityId>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Marks every session of `identity` except `except` inactive; returns how many it matched,
+    /// already inactive ones included (the count Kratos reports for `DELETE /sessions`). Only the
+    /// sessions that were active get `updated_at = now`.
+    async fn revoke_other_sessions(
+        &self,
+        identity: IdentityId,
+        except: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    /// Sets a session's expiry (updated at `now`). False if there is no such session.
+    async fn set_session_expiry(
+        &self,
+        id: SessionId,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Marks the selected sessions that are still flagged active inactive (updated at `now`), at
+    /// most `limit` of them when given; returns how many changed.
+    async fn disable_sessions(
+        &self,
+        which: &SessionSelector,
+        limit: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    /// Deletes the selected sessions, at most `limit` of them when given; returns how many went.
+    async fn delete_sessions(
+        &self,
+        which: &SessionSelector,
+        limit: Option<u32>,
+    ) -> Result<u64, StoreError>;
+}
+
 /// Everything a Sesame server stores.
 #[async_trait]
-pub trait Store: IdentityStore + SessionStore + FlowStore + Send + Sync {
+pub trait Store:
+    IdentityStore + SessionStore + SessionAdminStore + FlowStore + BulkStore + Send + Sync
+{
     /// Applies pending migrations.
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Whether the database answers and no migration is pending.

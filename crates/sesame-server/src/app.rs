@@ -120,6 +120,31 @@ impl Application {
         })
     }
 
+    /// The state of a server that does not listen, for command-line tools over the same
+    /// database (`sesame identities …`): base URLs as a server on the configured ports has them.
+    pub fn offline_state(
+        loaded: LoadedConfig,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<AppState, StartError> {
+        let config = &loaded.config;
+        let configured = |endpoint: &ServeEndpoint| {
+            let local = SocketAddr::from(([127, 0, 0, 1], endpoint.port));
+            base_url(endpoint, local, config.dev)
+        };
+        let public_url = configured(&config.serve.public.endpoint());
+        let admin_url = configured(&config.serve.admin);
+        state::build(
+            config,
+            loaded.schemas,
+            store,
+            clock,
+            &public_url,
+            &admin_url,
+        )
+        .map_err(StartError::Other)
+    }
+
     /// The bound public port.
     pub fn public_port(&self) -> u16 {
         self.public_addr.port()

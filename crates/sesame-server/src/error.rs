@@ -180,6 +180,9 @@ impl ApiError {
             CoreError::Store(e) => Self::internal(e),
             CoreError::Internal(e) => Self::internal(e),
             CoreError::NotFound => Self::not_found(),
+            CoreError::NotFoundWithReason(reason) => {
+                Self::new(StatusCode::NOT_FOUND, None, Some(reason), None)
+            }
             CoreError::BadRequest { reason, message } => {
                 Self::new(StatusCode::BAD_REQUEST, None, Some(reason), message)
             }
@@ -304,6 +307,14 @@ impl ApiError {
                 StatusCode::NOT_FOUND,
                 None,
                 Some("This endpoint was disabled by system administrator. Please check your url or contact the system administrator to enable it.".into()),
+                None,
+            ),
+            CoreError::InvalidParameter(message) => Self::bad_request_message(message),
+            // Kratos's exact body: no id (DESIGN.md's difference 1 is whoami's alone).
+            CoreError::NoSessionCookie => Self::new(
+                StatusCode::UNAUTHORIZED,
+                None,
+                Some("No valid session cookie found.".into()),
                 None,
             ),
             CoreError::LogoutTokenUnknown => Self::new(

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod json;
 pub mod middleware;
+pub mod pagination;
 pub mod routes;
 pub mod state;
 pub mod telemetry;

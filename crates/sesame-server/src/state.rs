@@ -41,6 +41,8 @@ pub struct Inner {
     pub browser: crate::browser::BrowserSettings,
     /// `serve.public.trusted_proxies`.
     pub trusted_proxies: crate::client_ip::TrustedProxies,
+    /// `feature_flags.faster_session_extend`: the admin extend answers 204.
+    pub faster_session_extend: bool,
 }
 
 impl std::ops::Deref for AppState {
@@ -130,6 +132,11 @@ pub fn build(
         public_base_url: with_slash(public_base_url),
         session_lifespan: config.session.lifespan.chrono(),
         required_aal: config.session.whoami.required_aal,
+        earliest_possible_extend: config
+            .session
+            .earliest_possible_extend
+            .unwrap_or(config.session.lifespan)
+            .chrono(),
         login_lifespan: config.selfservice.flows.login.lifespan.chrono(),
         registration_lifespan: config.selfservice.flows.registration.lifespan.chrono(),
         password_enabled: config.selfservice.methods.password.enabled,
@@ -198,6 +205,7 @@ pub fn build(
         trusted_proxies: crate::client_ip::TrustedProxies::parse(
             &config.serve.public.trusted_proxies,
         )?,
+        faster_session_extend: config.feature_flags.faster_session_extend,
         deps,
     })))
 }

@@ -21,6 +21,9 @@ use sesame_core::{FlowId, IdentityId, SessionId, TokenDigest};
 use sqlx::QueryBuilder;
 use std::sync::{Arc, LazyLock};
 
+mod bulk;
+mod sessions;
+
 fn db_err(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
@@ -112,6 +115,32 @@ macro_rules! impl_store {
                         .map_err(db_err)?;
                 }
                 Ok(())
+            }
+
+            /// The `WHERE` conditions of an identity listing (after `WHERE 1 = 1`).
+            fn push_identity_filters(q: &mut QueryBuilder<'_, $db>, query: &IdentityQuery) {
+                if let Some(identifier) = &query.credentials_identifier {
+                    // Password identifiers only (as the trait says, and as Kratos does): TOTP and lookup
+                    // secret credentials are identified by the identity id, which is not a login name.
+                    q.push(
+                        " AND i.id IN (SELECT identity_id FROM identity_credential_identifiers \
+                         WHERE type = 'password' AND identifier = ",
+                    );
+                    q.push_bind(identifier.clone());
+                    q.push(")");
+                }
+                if !query.ids.is_empty() {
+                    q.push(" AND i.id IN (");
+                    let mut ids = q.separated(", ");
+                    for id in &query.ids {
+                        ids.push_bind(id.0);
+                    }
+                    q.push(")");
+                }
+                if let Some(organization) = query.organization_id {
+                    q.push(" AND i.organization_id = ");
+                    q.push_bind(organization);
+                }
             }
 
             async fn write_credentials(
@@ -233,6 +262,17 @@ macro_rules! impl_store {
                     .transpose()
             }
 
+            async fn identity_by_external_id(&self, external_id: &str) -> Result<Option<Identity>, StoreError> {
+                let sql = format!("SELECT {IDENTITY_COLUMNS} FROM identities i WHERE i.external_id = $1");
+                sqlx::query_as::<_, IdentityRow>(&sql)
+                    .bind(external_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?
+                    .map(Identity::try_from)
+                    .transpose()
+            }
+
             async fn credentials(&self, ids: &[IdentityId]) -> Result<Vec<Credential>, StoreError> {
                 if ids.is_empty() {
                     return Ok(Vec::new());
@@ -291,16 +331,7 @@ macro_rules! impl_store {
 
             async fn list_identities(&self, query: &IdentityQuery) -> Result<Vec<Identity>, StoreError> {
                 let mut q = QueryBuilder::<$db>::new(format!("SELECT {IDENTITY_COLUMNS} FROM identities i WHERE 1 = 1"));
-                if let Some(identifier) = &query.credentials_identifier {
-                    // Password identifiers only (as the trait says, and as Kratos does): TOTP and lookup
-                    // secret credentials are identified by the identity id, which is not a login name.
-                    q.push(
-                        " AND i.id IN (SELECT identity_id FROM identity_credential_identifiers \
-                         WHERE type = 'password' AND identifier = ",
-                    );
-                    q.push_bind(identifier.clone());
-                    q.push(")");
-                }
+                Self::push_identity_filters(&mut q, query);
                 if let Some(after) = query.after {
                     q.push(" AND i.id > ");
                     q.push_bind(after.0);
@@ -318,14 +349,7 @@ macro_rules! impl_store {
 
             async fn count_identities(&self, query: &IdentityQuery) -> Result<u64, StoreError> {
                 let mut q = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM identities i WHERE 1 = 1");
-                if let Some(identifier) = &query.credentials_identifier {
-                    q.push(
-                        " AND i.id IN (SELECT identity_id FROM identity_credential_identifiers \
-                         WHERE type = 'password' AND identifier = ",
-                    );
-                    q.push_bind(identifier.clone());
-                    q.push(")");
-                }
+                Self::push_identity_filters(&mut q, query);
                 let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await.map_err(db_err)?;
                 Ok(u64::try_from(n).unwrap_or(0))
             }

@@ -535,17 +535,17 @@ async fn list(store: &Arc<dyn Store>, query: IdentityQuery) -> Vec<Identity> {
 
 fn page(after: Option<IdentityId>, limit: u32) -> IdentityQuery {
     IdentityQuery {
-        credentials_identifier: None,
         after,
         limit,
+        ..IdentityQuery::default()
     }
 }
 
 fn by_identifier(q: &str) -> IdentityQuery {
     IdentityQuery {
         credentials_identifier: Some(q.into()),
-        after: None,
         limit: 100,
+        ..IdentityQuery::default()
     }
 }
 
@@ -1401,6 +1401,13 @@ conformance!(fn data_survives_reconnecting_to_the_same_database(store, db) {
     assert_eq!(store.flow(flow.body.id()).await.unwrap(), Some(flow));
 });
 
+#[path = "conformance/bulk.rs"]
+mod bulk;
+
+// Listing filters (`ids`, organization) and the external id lookup.
+#[path = "conformance/identity_filters.rs"]
+mod identity_filters;
+
 #[test]
 fn traits_keep_their_key_order_through_serde_json() {
     let text = traits_text("order@example.com");
@@ -1408,3 +1415,7 @@ fn traits_keep_their_key_order_through_serde_json() {
     let again = serde_json::to_string(&value).unwrap();
     assert_eq!(again, text, "serde_json's preserve_order feature is on");
 }
+
+// Session listings, revocation by id and bulk management (`SessionAdminStore`).
+#[path = "conformance/session_admin.rs"]
+mod session_admin;

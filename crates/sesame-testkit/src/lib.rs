@@ -212,6 +212,18 @@ impl TestApp {
         self.sqlite_file.as_ref()
     }
 
+    /// A DSN for this app's database that another process can open (`sesame cleanup`, …): the
+    /// SQLite file, or the PostgreSQL database with the test's schema as its `search_path`.
+    pub fn dsn(&self) -> String {
+        match &self.pg_schema {
+            Some(schema) => {
+                let sep = if self.dsn.contains('?') { '&' } else { '?' };
+                format!("{}{sep}options=-c%20search_path%3D{schema}", self.dsn)
+            }
+            None => self.dsn.clone(),
+        }
+    }
+
     async fn start(&mut self) {
         // The testkit owns the database and the listeners (loopback, random ports).
         let owned = [

@@ -8,6 +8,7 @@ pub mod error;
 pub mod flow;
 pub mod identity;
 pub mod ops;
+pub mod patch;
 pub mod session;
 pub mod submit;
 pub mod time;
@@ -22,7 +23,14 @@ pub use identity::{
     RecoveryAddress, UpdateIdentityBody, VerifiableAddress,
 };
 pub use ops::{HealthStatus, LogoutFlow, PerformNativeLogoutBody, Version};
-pub use session::{Aal, AuthenticationMethod, Device, Session};
+pub use patch::{
+    BatchPatchAction, BatchPatchIdentitiesResponse, IdentityPatch, IdentityPatchResponse,
+    JsonPatch, JsonPatchOp, PatchIdentitiesBody,
+};
+pub use session::{
+    Aal, AuthenticationMethod, DeleteMySessionsCount, Device, ManageSessionsAction,
+    ManageSessionsBody, ManageSessionsResponse, Session,
+};
 pub use submit::{
     LookupSecretAction, UpdateLoginFlowBody, UpdateRegistrationFlowBody, UpdateSettingsFlowBody,
 };

@@ -1,4 +1,5 @@
-//! The Session object returned by whoami and by login, with its AMR entries and devices.
+//! The Session object returned by whoami and by login, with its AMR entries and devices, and the
+//! bodies of session management (`DELETE /sessions`, `POST /admin/sessions`).
 
 use crate::identity::Identity;
 use crate::time::rfc3339;
@@ -106,4 +107,76 @@ pub struct Session {
     /// JWT when `tokenize_as` was used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokenized: Option<String>,
+}
+
+/// `DELETE /sessions`'s answer (`deleteMySessionsCount`): how many other sessions were revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DeleteMySessionsCount {
+    /// The number of other sessions matched (Kratos counts already-revoked ones too).
+    #[serde(default)]
+    pub count: i64,
+}
+
+/// What `POST /admin/sessions` does to the sessions it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ManageSessionsAction {
+    /// Deactivate (`active = false`; the rows stay for audit).
+    Disable,
+    /// Delete the rows.
+    Delete,
+}
+
+/// Body of `POST /admin/sessions` (`manageSessionsBody`): exactly one of `identities` or `sessions`,
+/// at most 500 ids; `identities: ["*"]` means every session, in batches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManageSessionsBody {
+    /// The action.
+    pub action: ManageSessionsAction,
+    /// Identity ids whose sessions are acted on, or `["*"]` for all sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identities: Option<Vec<String>>,
+    /// Session ids to act on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<Vec<String>>,
+}
+
+impl ManageSessionsBody {
+    /// Acts on the sessions of these identities.
+    pub fn identities(action: ManageSessionsAction, ids: &[Uuid]) -> Self {
+        Self {
+            action,
+            identities: Some(ids.iter().map(Uuid::to_string).collect()),
+            sessions: None,
+        }
+    }
+
+    /// Acts on these sessions.
+    pub fn sessions(action: ManageSessionsAction, ids: &[Uuid]) -> Self {
+        Self {
+            action,
+            identities: None,
+            sessions: Some(ids.iter().map(Uuid::to_string).collect()),
+        }
+    }
+
+    /// Acts on every session, one batch per call (repeat while `more`).
+    pub fn all(action: ManageSessionsAction) -> Self {
+        Self {
+            action,
+            identities: Some(vec!["*".to_owned()]),
+            sessions: None,
+        }
+    }
+}
+
+/// `POST /admin/sessions`'s answer (`manageSessionsResponse`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ManageSessionsResponse {
+    /// Sessions processed by this call (`disable`: only those that were active).
+    #[serde(default)]
+    pub processed: i64,
+    /// A wildcard call reached its batch limit: call again.
+    #[serde(default)]
+    pub more: bool,
 }

@@ -9,9 +9,11 @@
 
 mod admin;
 mod flows;
+mod identities;
 mod openapi;
 mod proxy;
 mod quickstart;
+mod session_management;
 mod sessions;
 mod settings;
 mod support;

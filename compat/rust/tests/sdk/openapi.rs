@@ -76,6 +76,25 @@ pub const KNOWN_MISMATCHES: &[Known] = &[
                  suite's own reads with the configuration's client send none.",
     },
     Known {
+        id: "admin-sessions-identity-and-devices-null-unless-expanded",
+        operation: "GET /admin/sessions",
+        status: Some(200),
+        fields: &["/*/identity", "/*/devices"],
+        reason: "session.identity is a non-nullable `$ref: identity` and session.devices a \
+                 non-nullable array, but listSessions without `expand` answers `\"identity\": null` \
+                 and `\"devices\": null` in Kratos (spec/kratos-api.md §2.1 fields 8 and 9, §4.7); \
+                 Sesame sends the same nulls.",
+    },
+    Known {
+        id: "admin-session-identity-null-unless-expanded",
+        operation: "GET /admin/sessions/{id}",
+        status: Some(200),
+        fields: &["/identity"],
+        reason: "session.identity is a non-nullable `$ref: identity`, but getSession without \
+                 `expand=identity` answers `\"identity\": null` in Kratos (spec/kratos-api.md \
+                 §4.7, §9 item 8); Sesame sends the same null.",
+    },
+    Known {
         id: "native-login-identity-null-until-aal2",
         operation: "POST /self-service/login",
         status: Some(200),

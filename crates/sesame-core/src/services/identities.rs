@@ -43,6 +43,22 @@ impl IdentityService {
         body: CreateIdentityBody,
         now: DateTime<Utc>,
     ) -> Result<sesame_types::Identity, CoreError> {
+        let (identity, credentials) = self.prepare(body, now).await?;
+        self.0
+            .store
+            .create_identity(&identity, &credentials)
+            .await
+            .map_err(conflict)?;
+        Ok(self.wire(&identity, &credentials, false))
+    }
+
+    /// A create body checked and turned into the identity and credentials to store (imported
+    /// hashes are kept as they are, plaintext passwords hashed).
+    pub(crate) async fn prepare(
+        &self,
+        body: CreateIdentityBody,
+        now: DateTime<Utc>,
+    ) -> Result<(Identity, Vec<Credential>), CoreError> {
         let schema_id = body.schema_id.clone().filter(|s| !s.is_empty());
         let schema_id = schema_id.unwrap_or_else(|| self.0.schemas.default_schema().id.clone());
         let extracted = self.validate(&schema_id, &body.traits)?;
@@ -79,30 +95,42 @@ impl IdentityService {
             created_at: now,
             updated_at: now,
         };
-        self.0
-            .store
-            .create_identity(&identity, &credentials)
-            .await
-            .map_err(conflict)?;
-        Ok(self.wire(&identity, &credentials, false))
+        Ok((identity, credentials))
     }
 
-    /// `GET /admin/identities/{id}`.
+    /// `GET /admin/identities/{id}`, with the configuration of the `include` credential types.
     pub async fn get(
         &self,
         id: IdentityId,
-        include_password: bool,
+        include: &[CredentialType],
     ) -> Result<sesame_types::Identity, CoreError> {
         let identity = identity_or_404(&self.0, id).await?;
         let credentials = self.0.store.credentials(&[id]).await?;
-        Ok(self.wire(&identity, &credentials, include_password))
+        Ok(self.wire_with(&identity, &credentials, include))
     }
 
-    /// `GET /admin/identities`: a page ordered by id, optionally filtered by a password identifier.
+    /// `GET /admin/identities/by/external/{external_id}`.
+    pub async fn get_by_external_id(
+        &self,
+        external_id: &str,
+        include: &[CredentialType],
+    ) -> Result<sesame_types::Identity, CoreError> {
+        let identity = self
+            .0
+            .store
+            .identity_by_external_id(external_id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        let credentials = self.0.store.credentials(&[identity.id]).await?;
+        Ok(self.wire_with(&identity, &credentials, include))
+    }
+
+    /// `GET /admin/identities`: a page ordered by id, optionally filtered (by a password
+    /// identifier, ids or organization), with the configuration of the `include` credential types.
     pub async fn list(
         &self,
         mut query: IdentityQuery,
-        include_password: bool,
+        include: &[CredentialType],
     ) -> Result<IdentityPage, CoreError> {
         query.credentials_identifier = query
             .credentials_identifier
@@ -122,24 +150,21 @@ impl IdentityService {
         let items = identities
             .iter()
             .map(|i| {
-                self.wire(
+                self.wire_with(
                     i,
                     by_identity.get(&i.id).map_or(&[][..], Vec::as_slice),
-                    include_password,
+                    include,
                 )
             })
             .collect();
         Ok(IdentityPage { items, has_more })
     }
 
-    /// How many identities match a password identifier filter (all without one).
-    pub async fn count(&self, credentials_identifier: Option<String>) -> Result<u64, CoreError> {
-        let query = IdentityQuery {
-            credentials_identifier: credentials_identifier
-                .map(|i| crate::identity::normalize_identifier(&i)),
-            after: None,
-            limit: 0,
-        };
+    /// How many identities match the query's filters (paging fields ignored).
+    pub async fn count(&self, mut query: IdentityQuery) -> Result<u64, CoreError> {
+        query.credentials_identifier = query
+            .credentials_identifier
+            .map(|i| crate::identity::normalize_identifier(&i));
         Ok(self.0.store.count_identities(&query).await?)
     }
 
@@ -204,7 +229,7 @@ impl IdentityService {
         }
     }
 
-    fn validate(&self, schema_id: &str, traits: &Value) -> Result<Extracted, CoreError> {
+    pub(super) fn validate(&self, schema_id: &str, traits: &Value) -> Result<Extracted, CoreError> {
         let schema = self.0.schemas.get(schema_id).ok_or_else(|| {
             CoreError::bad_request(format!("Unable to find JSON Schema ID: {schema_id}"))
         })?;
@@ -273,10 +298,25 @@ impl IdentityService {
         credentials: &[Credential],
         include_password: bool,
     ) -> sesame_types::Identity {
+        let include: &[CredentialType] = if include_password {
+            &[CredentialType::Password]
+        } else {
+            &[]
+        };
+        self.wire_with(identity, credentials, include)
+    }
+
+    /// The admin view, with the configuration of the `include` credential types.
+    pub(super) fn wire_with(
+        &self,
+        identity: &Identity,
+        credentials: &[Credential],
+        include: &[CredentialType],
+    ) -> sesame_types::Identity {
         let creds: BTreeMap<String, IdentityCredentials> = credentials
             .iter()
             .map(|c| {
-                let include = include_password && c.kind == CredentialType::Password;
+                let include = include.contains(&c.kind);
                 (c.kind.as_str().to_owned(), c.to_wire(include))
             })
             .collect();
@@ -288,14 +328,14 @@ impl IdentityService {
     }
 }
 
-fn conflict(e: StoreError) -> CoreError {
+pub(super) fn conflict(e: StoreError) -> CoreError {
     match e {
         StoreError::Conflict => CoreError::IdentityConflict,
         other => other.into(),
     }
 }
 
-fn non_null(v: Option<Value>) -> Option<Value> {
+pub(super) fn non_null(v: Option<Value>) -> Option<Value> {
     v.filter(|v| !v.is_null())
 }
 

@@ -1,16 +1,25 @@
 //! Services: the operations the HTTP layer calls, one per endpoint family. Each takes `now` from the
 //! application's clock and returns domain values or a [`CoreError`](crate::CoreError).
 
+mod cleanup;
 mod identities;
+mod identity_admin;
+mod identity_patch;
+mod import;
 mod login;
 mod registration;
 mod second_factor;
+mod session_admin;
 mod sessions;
 mod settings;
 
+pub use cleanup::{CleanupService, CleanupStep};
 pub use identities::{IdentityPage, IdentityService};
+pub use identity_admin::{BATCH_LIMIT, BATCH_PLAINTEXT_LIMIT, BatchItem, BatchOutcome};
+pub use import::{ExportPage, ExportedIdentity};
 pub use login::{LoginInit, LoginService, LoginSubmission, LoginSuccess};
 pub use registration::{RegistrationService, RegistrationSubmission, RegistrationSuccess};
+pub use session_admin::{Expand, KeysetPage, SessionCursor, SessionPage};
 pub use sessions::{SessionService, WhoamiAnswer};
 pub use settings::{SettingsAnswer, SettingsInit, SettingsService};
 
@@ -39,6 +48,9 @@ pub struct CoreSettings {
     pub session_lifespan: chrono::Duration,
     /// `session.whoami.required_aal`.
     pub required_aal: RequiredAal,
+    /// `session.earliest_possible_extend` (default: the lifespan): an admin extension is a no-op
+    /// while the session has more than this left.
+    pub earliest_possible_extend: chrono::Duration,
     /// `selfservice.flows.login.lifespan`.
     pub login_lifespan: chrono::Duration,
     /// `selfservice.flows.registration.lifespan`.

@@ -14,7 +14,10 @@ use sesame_types::{UiNode, UiText};
 use sha2::{Digest, Sha256};
 
 /// How long a used TOTP step is remembered: longer than the ±1-step window it could be replayed in.
-const TOTP_REPLAY_MEMORY: chrono::Duration = chrono::Duration::minutes(5);
+pub(crate) const TOTP_REPLAY_MEMORY: chrono::Duration = chrono::Duration::minutes(5);
+
+/// How long a used backup code's claim is remembered (the code itself is marked used for good).
+pub(crate) const LOOKUP_REPLAY_MEMORY: chrono::Duration = chrono::Duration::days(1);
 
 /// A second factor a login can complete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,7 +181,7 @@ pub(crate) async fn check(
             let key = format!("lookup:{}", short_digest(&submitted));
             if !deps
                 .store
-                .claim_credential_use(identity, &key, now, now - chrono::Duration::days(1))
+                .claim_credential_use(identity, &key, now, now - LOOKUP_REPLAY_MEMORY)
                 .await?
             {
                 return Ok(Err(Refusal::Global(messages::lookup_used())));

@@ -356,7 +356,7 @@ fn kratos_quickstart_config_loads_with_one_warning_per_unimplemented_section() {
         [
             "ciphers",
             "courier",
-            "feature_flags",
+            "feature_flags.use_continue_with_transitions",
             "secrets.cipher",
             "selfservice.flows.recovery",
             "selfservice.flows.verification",
@@ -468,4 +468,52 @@ fn unsupported_settings_hooks_are_warned_about() {
     assert_eq!(hooks.len(), 2, "{hooks:#?}");
     assert!(hooks[0].contains("after.profile.hooks"), "{hooks:#?}");
     assert!(hooks[1].contains("`web_hook`"), "{hooks:#?}");
+}
+
+#[test]
+fn session_extension_keys_have_kratos_defaults_and_environment_names() {
+    let c = load_with(None, &[]).unwrap();
+    assert_eq!(
+        c.config.session.earliest_possible_extend, None,
+        "defaults to the lifespan"
+    );
+    assert!(!c.config.feature_flags.faster_session_extend);
+
+    let yaml =
+        "session:\n  earliest_possible_extend: 1h\nfeature_flags:\n  faster_session_extend: true\n";
+    let c = load_with(Some(yaml), &[]).unwrap();
+    assert_eq!(
+        c.config
+            .session
+            .earliest_possible_extend
+            .map(|d| d.to_string()),
+        Some("1h".into())
+    );
+    assert!(c.config.feature_flags.faster_session_extend);
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+
+    let env = [
+        ("SESSION_EARLIEST_POSSIBLE_EXTEND", "30m"),
+        ("FEATURE_FLAGS_FASTER_SESSION_EXTEND", "true"),
+    ];
+    let c = load_with(None, &env).unwrap();
+    assert_eq!(
+        c.config
+            .session
+            .earliest_possible_extend
+            .map(|d| d.to_string()),
+        Some("30m".into())
+    );
+    assert!(c.config.feature_flags.faster_session_extend);
+
+    let bad = [("SESSION_EARLIEST_POSSIBLE_EXTEND", "soon")];
+    assert_eq!(
+        key_of(load_with(None, &bad).unwrap_err()),
+        "session.earliest_possible_extend"
+    );
+    let bad = [("FEATURE_FLAGS_FASTER_SESSION_EXTEND", "maybe")];
+    assert_eq!(
+        key_of(load_with(None, &bad).unwrap_err()),
+        "feature_flags.faster_session_extend"
+    );
 }

@@ -44,6 +44,8 @@ pub struct Config {
     pub log: Log,
     /// `cookies`.
     pub cookies: Cookies,
+    /// `feature_flags`.
+    pub feature_flags: FeatureFlags,
     /// `version` (Kratos writes its config version here); accepted and ignored.
     #[serde(skip_serializing)]
     pub version: Option<String>,
@@ -62,6 +64,7 @@ impl Default for Config {
             hashers: Hashers::default(),
             log: Log::default(),
             cookies: Cookies::default(),
+            feature_flags: FeatureFlags::default(),
             version: None,
         }
     }
@@ -83,6 +86,9 @@ pub struct Secrets {
 pub struct SessionConfig {
     /// `session.lifespan`: default `24h`.
     pub lifespan: GoDuration,
+    /// `session.earliest_possible_extend`: `PATCH /admin/sessions/{id}/extend` changes nothing
+    /// while the session has more than this left; default `session.lifespan` (always extends).
+    pub earliest_possible_extend: Option<GoDuration>,
     /// `session.whoami`.
     pub whoami: Whoami,
     /// `session.cookie`.
@@ -93,6 +99,7 @@ impl Default for SessionConfig {
     fn default() -> Self {
         Self {
             lifespan: hours(24),
+            earliest_possible_extend: None,
             whoami: Whoami::default(),
             cookie: SessionCookie::default(),
         }
@@ -128,6 +135,15 @@ impl Default for SessionCookie {
             persistent: true,
         }
     }
+}
+
+/// `feature_flags`: the ones Sesame implements (Kratos's others are warned about as unknown keys).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct FeatureFlags {
+    /// `feature_flags.faster_session_extend`: the admin extend answers 204 without a body instead
+    /// of 200 with the session; default false.
+    pub faster_session_extend: bool,
 }
 
 /// `cookies`: defaults for the session and anti-CSRF cookies.

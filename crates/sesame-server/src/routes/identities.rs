@@ -1,52 +1,47 @@
-//! Admin identities: `POST/GET /admin/identities`, `GET/PUT/DELETE /admin/identities/{id}`.
+//! Admin identities: `POST/GET/PATCH /admin/identities` (PATCH creates in a batch),
+//! `GET/PUT/PATCH/DELETE /admin/identities/{id}`, `DELETE /admin/identities/{id}/credentials/{type}`
+//! and `GET /admin/identities/by/external/{external_id}`. The listing is in `identity_list`.
 
 use super::core_err;
+use super::identity_list::{include_credentials, list};
 use crate::error::ApiError;
-use crate::extract::{StrictJson, query};
+use crate::extract::{StrictJson, read_body};
 use crate::json::{Json, response};
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use sesame_core::IdentityId;
-use sesame_core::identity::CredentialType;
-use sesame_core::store::IdentityQuery;
-use sesame_types::{CreateIdentityBody, Identity, UpdateIdentityBody};
+use axum::response::Response;
+use axum::routing::{delete, get};
+use sesame_core::services::{BatchItem, BatchOutcome};
+use sesame_core::{CoreError, IdentityId};
+use sesame_types::{
+    BatchPatchAction, BatchPatchIdentitiesResponse, CreateIdentityBody, GenericError, Identity,
+    IdentityPatchResponse, PatchIdentitiesBody, UpdateIdentityBody,
+};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/identities", get(list).post(create))
+        .route("/admin/identities", get(list).post(create).patch(batch))
         .route(
             "/admin/identities/{id}",
-            get(one).put(update).delete(remove),
+            get(one).put(update).patch(patch_one).delete(remove),
         )
+        .route(
+            "/admin/identities/{id}/credentials/{kind}",
+            delete(remove_credentials),
+        )
+        .route(
+            "/admin/identities/by/external/{external_id}",
+            get(by_external_id),
+        )
+        .route("/admin/identities/by/external/", get(empty_external_id))
 }
 
 /// Kratos answers 404 for an id that is not a UUID on these routes.
 fn identity_id(raw: &str) -> Result<IdentityId, ApiError> {
     IdentityId::parse(raw).map_err(|_| ApiError::not_found())
-}
-
-fn include_password(uri: &Uri) -> Result<bool, ApiError> {
-    let mut include = false;
-    for (_, v) in query(uri)
-        .into_iter()
-        .filter(|(k, _)| k == "include_credential")
-    {
-        match CredentialType::parse(&v) {
-            Some(CredentialType::Password) => include = true,
-            Some(_) => {}
-            None => {
-                return Err(ApiError::bad_request(format!(
-                    "The credential type {v:?} is not known."
-                )));
-            }
-        }
-    }
-    Ok(include)
 }
 
 async fn create(
@@ -74,7 +69,7 @@ async fn one(
     let id = identity_id(&id)?;
     let identity = state
         .identities
-        .get(id, include_password(&uri)?)
+        .get(id, &include_credentials(&uri)?)
         .await
         .map_err(core_err(&state))?;
     Ok(Json(identity))
@@ -107,144 +102,103 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-const DEFAULT_PAGE_SIZE: u32 = 250;
-const MAX_PAGE_SIZE: u32 = 500;
-
-fn number(uri: &Uri, name: &str) -> Result<Option<u32>, ApiError> {
-    query(uri)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| {
-            v.parse::<u32>().map_err(|_| {
-                ApiError::bad_request_message(format!("could not parse parameter {name}"))
-            })
-        })
-        .transpose()
-}
-
-/// Lists identities: keyset pagination (`page_size`, `page_token` = last id) or legacy
-/// `page`/`per_page`, optionally filtered by `credentials_identifier`.
-async fn list(State(state): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
-    let params = query(&uri);
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let include = include_password(&uri)?;
-    let credentials_identifier = param("credentials_identifier").filter(|s| !s.is_empty());
-    let legacy = param("page").is_some() || param("per_page").is_some();
-    if legacy {
-        let page = number(&uri, "page")?.unwrap_or(0);
-        let per_page = number(&uri, "per_page")?
-            .unwrap_or(DEFAULT_PAGE_SIZE)
-            .clamp(1, 1000);
-        let end = (u64::from(page) + 1) * u64::from(per_page);
-        if end > 1000 {
-            return Err(ApiError::bad_request(
-                "Legacy pagination (page, per_page) reaches at most 1000 identities; use page_token and page_size.",
-            ));
-        }
-        let total = state
-            .identities
-            .count(credentials_identifier.clone())
-            .await
-            .map_err(core_err(&state))?;
-        let query = IdentityQuery {
-            credentials_identifier: credentials_identifier.clone(),
-            after: None,
-            limit: end as u32,
-        };
-        let page_items = state
-            .identities
-            .list(query, include)
-            .await
-            .map_err(core_err(&state))?;
-        let items: Vec<Identity> = page_items
-            .items
-            .into_iter()
-            .skip((page * per_page) as usize)
-            .collect();
-        let mut res = Json(items).into_response();
-        let headers = res.headers_mut();
-        if let Ok(v) = HeaderValue::from_str(&total.to_string()) {
-            headers.insert("x-total-count", v);
-        }
-        let links = page_links(credentials_identifier.as_deref(), page, per_page, total);
-        if let Ok(v) = HeaderValue::from_str(&links) {
-            headers.insert(header::LINK, v);
-        }
-        return Ok(res);
-    }
-    let page_size = number(&uri, "page_size")?
-        .unwrap_or(DEFAULT_PAGE_SIZE)
-        .clamp(1, MAX_PAGE_SIZE);
-    let after = match param("page_token").filter(|t| !t.is_empty()) {
-        Some(t) => Some(IdentityId::parse(&t).map_err(|_| {
-            ApiError::bad_request("The page token is invalid, do not craft your own page tokens")
-        })?)
-        .filter(|id| !id.0.is_nil()),
-        None => None,
-    };
-    let query = IdentityQuery {
-        credentials_identifier: credentials_identifier.clone(),
-        after,
-        limit: page_size,
-    };
-    let page = state
+/// An RFC 6902 JSON Patch against the identity's admin JSON; the body is read as it comes (Kratos
+/// ignores its `Content-Type`).
+async fn patch_one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Json<Identity>, ApiError> {
+    let id = identity_id(&id)?;
+    let body = read_body(req, &()).await?;
+    let identity = state
         .identities
-        .list(query, include)
+        .patch(id, &body, state.now())
         .await
         .map_err(core_err(&state))?;
-    let base = |token: &str| {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        if let Some(ci) = &credentials_identifier {
-            q.append_pair("credentials_identifier", ci);
-        }
-        q.append_pair("page_size", &page_size.to_string());
-        q.append_pair("page_token", token);
-        format!("</admin/identities?{}>", q.finish())
-    };
-    let mut links = vec![format!(
-        "{}; rel=\"first\"",
-        base(&uuid::Uuid::nil().to_string())
-    )];
-    if let Some(last) = page.items.last().filter(|_| page.has_more) {
-        links.push(format!("{}; rel=\"next\"", base(&last.id.to_string())));
-    }
-    let mut res = Json(page.items).into_response();
-    if let Ok(v) = HeaderValue::from_str(&links.join(",")) {
-        res.headers_mut().insert(header::LINK, v);
-    }
-    Ok(res)
+    Ok(Json(identity))
 }
 
-/// The `Link` header of page pagination: first, next, prev and last, as Kratos renders them.
-fn page_links(
-    credentials_identifier: Option<&str>,
-    page: u32,
-    per_page: u32,
-    total: u64,
-) -> String {
-    let link = |p: u64, rel: &str| {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        if let Some(ci) = credentials_identifier {
-            q.append_pair("credentials_identifier", ci);
-        }
-        q.append_pair("page", &p.to_string());
-        q.append_pair("per_page", &per_page.to_string());
-        format!("</admin/identities?{}>; rel=\"{rel}\"", q.finish())
-    };
-    let (page, per_page) = (u64::from(page), u64::from(per_page));
-    let last = total.div_ceil(per_page).saturating_sub(1);
-    let mut links = vec![link(0, "first")];
-    if (page + 1) * per_page < total {
-        links.push(link(page + 1, "next"));
+async fn remove_credentials(
+    State(state): State<AppState>,
+    Path((id, kind)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let id = identity_id(&id)?;
+    state
+        .identities
+        .delete_credentials(id, &kind, state.now())
+        .await
+        .map_err(core_err(&state))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn by_external_id(
+    State(state): State<AppState>,
+    Path(external_id): Path<String>,
+    uri: Uri,
+) -> Result<Json<Identity>, ApiError> {
+    let include = include_credentials(&uri)?;
+    let identity = state
+        .identities
+        .get_by_external_id(&external_id, &include)
+        .await
+        .map_err(core_err(&state))?;
+    Ok(Json(identity))
+}
+
+async fn empty_external_id() -> ApiError {
+    ApiError::bad_request("The external ID must not be empty.")
+}
+
+/// Creates the batch's identities; one result per item, in order, whatever became of the others.
+async fn batch(
+    State(state): State<AppState>,
+    StrictJson(body): StrictJson<PatchIdentitiesBody>,
+) -> Result<Json<BatchPatchIdentitiesResponse>, ApiError> {
+    let items = state
+        .identities
+        .batch_create(body.identities, state.now())
+        .await
+        .map_err(core_err(&state))?;
+    let identities = items
+        .into_iter()
+        .map(|BatchItem { patch_id, outcome }| match outcome {
+            BatchOutcome::Created(id) => IdentityPatchResponse {
+                action: BatchPatchAction::Create,
+                identity: Some(id.0),
+                patch_id,
+                error: None,
+            },
+            BatchOutcome::Failed(e) => IdentityPatchResponse {
+                action: BatchPatchAction::Error,
+                identity: None,
+                patch_id,
+                error: Some(item_error(&state, e)),
+            },
+        })
+        .collect();
+    Ok(Json(BatchPatchIdentitiesResponse { identities }))
+}
+
+/// The error object of a failed batch item: the envelope's inner object. A taken identifier is
+/// the database's unique violation, as Kratos reports it for batches.
+fn item_error(state: &AppState, e: CoreError) -> GenericError {
+    if let CoreError::IdentityConflict = e {
+        return GenericError {
+            code: Some(409),
+            status: Some("Conflict".into()),
+            message: "Unable to insert or update resource because a resource with that value exists already".into(),
+            ..GenericError::default()
+        };
     }
-    if page > 0 {
-        links.push(link(page - 1, "prev"));
+    match ApiError::from_core(e, &state.public_base_url) {
+        ApiError::Envelope { envelope, .. } => envelope.error,
+        _ => GenericError {
+            code: Some(500),
+            status: Some("Internal Server Error".into()),
+            message: "An internal server error occurred, please contact the system administrator"
+                .into(),
+            ..GenericError::default()
+        },
     }
-    links.push(link(last, "last"));
-    links.join(",")
 }

@@ -1,9 +1,12 @@
 //! Routers: each module owns its routes; [`public`] and [`admin`] only merge them and add layers.
 
+pub mod admin_sessions;
 pub mod health;
 pub mod identities;
+mod identity_list;
 pub mod login;
 pub mod logout;
+pub mod my_sessions;
 pub mod redirects;
 pub mod registration;
 pub mod schemas;
@@ -47,6 +50,7 @@ fn layered(router: Router<AppState>, state: AppState) -> Router {
 pub fn public(state: AppState, cors: Option<Arc<CorsPolicy>>) -> Router {
     let router = Router::new()
         .merge(sessions::router())
+        .merge(my_sessions::router())
         .merge(login::router())
         .merge(registration::router())
         .merge(settings::router())
@@ -68,6 +72,7 @@ pub fn public(state: AppState, cors: Option<Arc<CorsPolicy>>) -> Router {
 pub fn admin(state: AppState) -> Router {
     let router = Router::new()
         .merge(identities::router())
+        .merge(admin_sessions::router())
         .merge(health::admin_router())
         .merge(redirects::admin_router());
     layered(router, state)

@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{any, delete};
 
 /// Public-port routes that belong to the admin port.
 pub fn public_router() -> Router<AppState> {
@@ -20,6 +20,8 @@ pub fn public_router() -> Router<AppState> {
 pub fn admin_router() -> Router<AppState> {
     Router::new()
         .route("/admin/sessions/whoami", any(to_public))
+        // `DELETE /admin/sessions` (no id) is the public `DELETE /sessions`.
+        .route("/admin/sessions", delete(to_public))
         .route("/admin/self-service/{*rest}", any(to_public))
         .route("/admin/schemas", any(to_public))
         .route("/admin/schemas/{*rest}", any(to_public))

@@ -13,6 +13,7 @@ mod registration;
 mod schemas;
 mod sdk;
 mod second_factors;
+mod sessions;
 mod settings;
 mod shutdown;
 mod ui;

@@ -1,9 +1,15 @@
 //! Admin identities (admin port): create with password import, get, list with pagination and
-//! filters, replace, delete, the `/admin` prefix, and the cross-port redirects.
+//! filters, replace, patch, batch create, credential removal, state changes and their sessions,
+//! delete, the `/admin` prefix, and the cross-port redirects.
 
+mod batch;
 mod create;
+mod credentials;
+mod filters;
 mod list;
+mod patch;
 mod ports;
+mod state;
 mod update;
 
 use crate::sdk::{assert_session_inactive, log_in};
