@@ -1,6 +1,6 @@
 //! Login flows for native apps: init, fetch, and the password method.
 
-use super::second_factor::{self, Factor, Refusal};
+use super::second_factor::{self, Factor};
 use super::{Deps, Failure, SubmitContext, active_session, issue_session};
 use crate::aal::{Aal, satisfies};
 use crate::error::CoreError;
@@ -523,78 +523,6 @@ impl LoginService {
             flow_type: flow.flow_type,
             return_to: flow.return_to.clone(),
             token,
-            expires_at: session.expires_at,
-            needs_second_factor: !show_identity,
-        })
-    }
-
-    /// Completes an `aal=aal2` flow with a TOTP or backup code: the same session (id and token)
-    /// gains the factor's AMR entry and reaches `aal2` (spec part 2, §3.5).
-    async fn second_factor(
-        &self,
-        flow: &mut LoginFlow,
-        factor: Factor,
-        body: &Value,
-        current: Option<(Session, crate::identity::Identity)>,
-        token: Option<&SessionToken>,
-        now: DateTime<Utc>,
-    ) -> Result<LoginSuccess, Failure> {
-        flow.active = Some(factor.name().into());
-        let (Some((mut session, identity)), Some(token)) = (current, token) else {
-            return Err(Failure::Core(CoreError::Aal1Required));
-        };
-        let credentials = self.0.store.credentials(&[identity.id]).await?;
-        let checked =
-            second_factor::check(&self.0, factor, identity.id, &credentials, body, now).await?;
-        if let Err(refusal) = checked {
-            // The code's input is emptied after every failure, as in Kratos.
-            for name in ["totp_code", "lookup_secret"] {
-                if let Some(UiNode {
-                    attributes: sesame_types::UiNodeAttributes::Input(a),
-                    ..
-                }) = messages::node_mut(&mut flow.ui.nodes, name)
-                {
-                    a.value = None;
-                }
-            }
-            match refusal {
-                Refusal::Node(name, message) => {
-                    match messages::node_mut(&mut flow.ui.nodes, name) {
-                        Some(node) => node.messages.push(message),
-                        None => flow.ui.messages.push(message),
-                    }
-                }
-                Refusal::Global(message) => flow.ui.messages.push(message),
-            }
-            return Err(Failure::Flow);
-        }
-        let amr = AuthenticationMethod {
-            method: factor.name().into(),
-            aal: Aal::Aal2,
-            completed_at: now,
-            provider: None,
-        };
-        reactivate(&mut session, amr, self.0.settings.session_lifespan, now);
-        self.0.store.update_session(&session).await?;
-        let show_identity = satisfies(
-            self.0.settings.required_aal,
-            session.aal,
-            identity.available_aal,
-        );
-        let wire = session.to_wire(
-            now,
-            show_identity.then_some(&identity),
-            &self.0.settings.public_base_url,
-        );
-        Ok(LoginSuccess {
-            body: SuccessfulNativeLogin {
-                session_token: Some(token.expose().to_owned()),
-                session: wire,
-                continue_with: None,
-            },
-            flow_type: flow.flow_type,
-            return_to: flow.return_to.clone(),
-            token: token.clone(),
             expires_at: session.expires_at,
             needs_second_factor: !show_identity,
         })

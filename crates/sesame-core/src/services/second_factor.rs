@@ -1,15 +1,21 @@
 //! Second factors at login (spec part 2, §3): the `aal=aal2` flow's TOTP and backup-code nodes, and
-//! checking a submitted code against the identity's credentials. A TOTP code and a backup code
-//! are each accepted once (DESIGN.md, difference 8).
+//! checking a submitted code against the identity's credentials, and completing such a login. A
+//! TOTP code and a backup code are each accepted once (DESIGN.md, difference 8).
 
+use super::login::{LoginSuccess, reactivate};
 use super::{Deps, Failure};
+use crate::aal::{Aal, satisfies};
+use crate::error::CoreError;
 use crate::identity::{Credential, CredentialType};
 use crate::ids::IdentityId;
 use crate::lookup::{self, LookupMatch};
 use crate::messages::{self, Input};
+use crate::session::Session;
+use crate::token::SessionToken;
 use crate::totp;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use sesame_types::{AuthenticationMethod, LoginFlow, SuccessfulNativeLogin};
 use sesame_types::{UiNode, UiText};
 use sha2::{Digest, Sha256};
 
@@ -232,4 +238,77 @@ pub(crate) async fn claim_totp(
         .store
         .claim_credential_use(identity, &key, now, now - TOTP_REPLAY_MEMORY)
         .await?)
+}
+
+impl super::LoginService {
+    /// Completes an `aal=aal2` flow with a TOTP or backup code: the same session (id and token)
+    /// gains the factor's AMR entry and reaches `aal2` (spec part 2, §3.5).
+    pub(super) async fn second_factor(
+        &self,
+        flow: &mut LoginFlow,
+        factor: Factor,
+        body: &Value,
+        current: Option<(Session, crate::identity::Identity)>,
+        token: Option<&SessionToken>,
+        now: DateTime<Utc>,
+    ) -> Result<LoginSuccess, Failure> {
+        flow.active = Some(factor.name().into());
+        let (Some((mut session, identity)), Some(token)) = (current, token) else {
+            return Err(Failure::Core(CoreError::Aal1Required));
+        };
+        let credentials = self.0.store.credentials(&[identity.id]).await?;
+        let checked = check(&self.0, factor, identity.id, &credentials, body, now).await?;
+        if let Err(refusal) = checked {
+            // The code's input is emptied after every failure, as in Kratos.
+            for name in ["totp_code", "lookup_secret"] {
+                if let Some(UiNode {
+                    attributes: sesame_types::UiNodeAttributes::Input(a),
+                    ..
+                }) = messages::node_mut(&mut flow.ui.nodes, name)
+                {
+                    a.value = None;
+                }
+            }
+            match refusal {
+                Refusal::Node(name, message) => {
+                    match messages::node_mut(&mut flow.ui.nodes, name) {
+                        Some(node) => node.messages.push(message),
+                        None => flow.ui.messages.push(message),
+                    }
+                }
+                Refusal::Global(message) => flow.ui.messages.push(message),
+            }
+            return Err(Failure::Flow);
+        }
+        let amr = AuthenticationMethod {
+            method: factor.name().into(),
+            aal: Aal::Aal2,
+            completed_at: now,
+            provider: None,
+        };
+        reactivate(&mut session, amr, self.0.settings.session_lifespan, now);
+        self.0.store.update_session(&session).await?;
+        let show_identity = satisfies(
+            self.0.settings.required_aal,
+            session.aal,
+            identity.available_aal,
+        );
+        let wire = session.to_wire(
+            now,
+            show_identity.then_some(&identity),
+            &self.0.settings.public_base_url,
+        );
+        Ok(LoginSuccess {
+            body: SuccessfulNativeLogin {
+                session_token: Some(token.expose().to_owned()),
+                session: wire,
+                continue_with: None,
+            },
+            flow_type: flow.flow_type,
+            return_to: flow.return_to.clone(),
+            token: token.clone(),
+            expires_at: session.expires_at,
+            needs_second_factor: !show_identity,
+        })
+    }
 }
