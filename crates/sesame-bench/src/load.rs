@@ -11,6 +11,8 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper::header::{HOST, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
+
+use crate::procstat::{self, CpuSnapshot, CpuSpent, Server};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until, timeout_at};
@@ -29,6 +31,9 @@ pub struct Target {
     pub url: String,
     /// Extra request headers (a `Host` entry here overrides the default).
     pub headers: Vec<(String, String)>,
+    /// Per-request header sets added to `headers` in turn (e.g. one session token each, so that a
+    /// run touches many sessions); empty: every request is the same.
+    pub variants: Vec<Vec<(String, String)>>,
     /// Status a successful response must have; anything else is an error.
     pub expect_status: u16,
 }
@@ -42,6 +47,10 @@ pub struct LoadSettings {
     pub duration: Duration,
     /// Unrecorded run-in before the measured window.
     pub warmup: Duration,
+    /// The server whose CPU time and memory are read around the measured window.
+    pub server: Server,
+    /// Whether PostgreSQL's CPU time is read too.
+    pub postgres: bool,
 }
 
 /// Outcome of one measured run against one target.
@@ -57,6 +66,10 @@ pub struct LoadResult {
     pub elapsed: Duration,
     /// Latencies of successful requests, in microseconds.
     pub histogram: Histogram<u64>,
+    /// CPU time spent by the server (and PostgreSQL) during the measured window.
+    pub cpu: CpuSpent,
+    /// The server's resident memory at the end of the window.
+    pub memory: Option<procstat::Memory>,
 }
 
 impl LoadResult {
@@ -85,14 +98,40 @@ impl LoadResult {
     pub fn max_us(&self) -> u64 {
         self.histogram.max()
     }
+    /// Server CPU time per successful request, in microseconds.
+    pub fn server_cpu_us_per_request(&self) -> Option<f64> {
+        let us = self.cpu.server_us?;
+        (self.requests > 0).then(|| us / self.requests as f64)
+    }
+    /// PostgreSQL CPU time per successful request, in microseconds (0 on SQLite).
+    pub fn database_cpu_us_per_request(&self) -> f64 {
+        if self.requests > 0 {
+            self.cpu.database_us / self.requests as f64
+        } else {
+            0.0
+        }
+    }
 }
 
 /// Pre-parsed connection and request data shared by all workers.
 struct Endpoint {
     addr: String,
     path: Uri,
-    headers: HeaderMap,
+    /// One complete header map per variant (at least one).
+    headers: Vec<HeaderMap>,
     expect: StatusCode,
+}
+
+fn insert_headers(headers: &mut HeaderMap, pairs: &[(String, String)]) -> Result<()> {
+    for (name, value) in pairs {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .with_context(|| format!("bad header name {name:?}"))?;
+        headers.insert(
+            name,
+            HeaderValue::from_str(value).with_context(|| format!("bad header value {value:?}"))?,
+        );
+    }
+    Ok(())
 }
 
 impl Endpoint {
@@ -111,17 +150,22 @@ impl Endpoint {
             authority.port_u16().unwrap_or(80)
         );
         let path: Uri = uri.path_and_query().map_or("/", |p| p.as_str()).parse()?;
-        let mut headers = HeaderMap::new();
-        headers.insert(HOST, HeaderValue::from_str(authority.as_str())?);
-        for (name, value) in &target.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .with_context(|| format!("bad header name {name:?}"))?;
-            headers.insert(
-                name,
-                HeaderValue::from_str(value)
-                    .with_context(|| format!("bad header value {value:?}"))?,
-            );
-        }
+        let mut common = HeaderMap::new();
+        common.insert(HOST, HeaderValue::from_str(authority.as_str())?);
+        insert_headers(&mut common, &target.headers)?;
+        let headers = if target.variants.is_empty() {
+            vec![common]
+        } else {
+            target
+                .variants
+                .iter()
+                .map(|pairs| {
+                    let mut h = common.clone();
+                    insert_headers(&mut h, pairs)?;
+                    Ok(h)
+                })
+                .collect::<Result<Vec<_>>>()?
+        };
         let expect = StatusCode::from_u16(target.expect_status)?;
         Ok(Self {
             addr,
@@ -155,11 +199,15 @@ async fn connect(ep: &Endpoint) -> Result<Conn> {
 }
 
 /// Sends one GET and drains the body; returns the response status.
-async fn send(sender: &mut SendRequest<Empty<Bytes>>, ep: &Endpoint) -> Result<StatusCode> {
+async fn send(
+    sender: &mut SendRequest<Empty<Bytes>>,
+    ep: &Endpoint,
+    headers: &HeaderMap,
+) -> Result<StatusCode> {
     sender.ready().await?;
     let mut req = Request::new(Empty::new());
     *req.uri_mut() = ep.path.clone();
-    *req.headers_mut() = ep.headers.clone();
+    *req.headers_mut() = headers.clone();
     let resp = sender.send_request(req).await?;
     let status = resp.status();
     resp.into_body().collect().await?;
@@ -176,7 +224,14 @@ struct WorkerStats {
     histogram: Histogram<u64>,
 }
 
-async fn worker(ep: Arc<Endpoint>, record_from: Instant, deadline: Instant) -> Result<WorkerStats> {
+async fn worker(
+    ep: Arc<Endpoint>,
+    first: usize,
+    record_from: Instant,
+    deadline: Instant,
+) -> Result<WorkerStats> {
+    // Each connection starts at its own place in the variants, and steps through them.
+    let mut next = first;
     let mut stats = WorkerStats {
         requests: 0,
         errors: 0,
@@ -199,7 +254,9 @@ async fn worker(ep: Arc<Endpoint>, record_from: Instant, deadline: Instant) -> R
         let start = Instant::now();
         let recording = start >= record_from;
         let limit = (start + REQUEST_TIMEOUT).min(deadline);
-        match timeout_at(limit, send(&mut c.sender, &ep)).await {
+        let headers = &ep.headers[next % ep.headers.len()];
+        next = next.wrapping_add(1);
+        match timeout_at(limit, send(&mut c.sender, &ep, headers)).await {
             Ok(Ok(status)) if status == ep.expect => {
                 if recording {
                     stats.requests += 1;
@@ -236,9 +293,20 @@ pub async fn run(target: &Target, settings: &LoadSettings) -> Result<LoadResult>
 
     let record_from = Instant::now() + settings.warmup;
     let deadline = record_from + settings.duration;
+    let stride = (ep.headers.len() / settings.connections).max(1);
     let tasks: Vec<_> = (0..settings.connections)
-        .map(|_| tokio::spawn(worker(Arc::clone(&ep), record_from, deadline)))
+        .map(|i| tokio::spawn(worker(Arc::clone(&ep), i * stride, record_from, deadline)))
         .collect();
+    let (server, postgres) = (settings.server, settings.postgres);
+    let meter = tokio::spawn(async move {
+        sleep_until(record_from).await;
+        let before = CpuSnapshot::take(server, postgres);
+        sleep_until(deadline).await;
+        (
+            CpuSnapshot::take(server, postgres).since(&before),
+            procstat::memory(server),
+        )
+    });
 
     let mut result = LoadResult {
         name: target.name.clone(),
@@ -246,6 +314,8 @@ pub async fn run(target: &Target, settings: &LoadSettings) -> Result<LoadResult>
         errors: 0,
         elapsed: settings.duration,
         histogram: new_histogram()?,
+        cpu: CpuSpent::default(),
+        memory: None,
     };
     for task in tasks {
         let stats = task.await.context("load worker task failed")??;
@@ -253,5 +323,6 @@ pub async fn run(target: &Target, settings: &LoadSettings) -> Result<LoadResult>
         result.errors += stats.errors;
         result.histogram.add(&stats.histogram)?;
     }
+    (result.cpu, result.memory) = meter.await.context("meter task failed")?;
     Ok(result)
 }

@@ -5,6 +5,7 @@
 //! implemented by sesame-store; HTTP is sesame-server's business. Time is passed in (see [`clock`]).
 
 pub mod aal;
+pub mod caching_store;
 pub mod clock;
 pub mod cookie;
 pub mod csrf;
@@ -22,6 +23,7 @@ pub mod session;
 pub mod store;
 pub mod token;
 pub mod totp;
+pub mod whoami_cache;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::CoreError;

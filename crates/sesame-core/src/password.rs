@@ -1,14 +1,15 @@
 //! Passwords: hashing (argon2id by default, bcrypt on request), verification of imported bcrypt /
 //! argon2 hashes, transparent re-hashing, and the registration policy. Hashing is CPU-bound, so it
-//! runs on blocking threads, at most one per core, so logins never starve whoami.
+//! runs on threads of its own, one per core, below the runtime's priority, so logins never starve
+//! whoami.
 
 use crate::error::CoreError;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Argon2, Params};
 use serde::{Deserialize, Serialize};
 use sesame_types::UiText;
-use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// A password received from a client. Never printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -82,8 +83,58 @@ impl Default for HasherConfig {
 pub struct Hasher {
     config: HasherConfig,
     params: Params,
-    permits: Arc<Semaphore>,
+    pool: Arc<Pool>,
     dummy_hash: Arc<str>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads, one per core; they end when the last `Hasher` clone is dropped.
+///
+/// Not tokio's blocking pool: its threads come and go, and each that ever hashed keeps a malloc
+/// arena holding a freed argon2 block area (19 MiB by default), so a burst of logins left the
+/// process hundreds of MiB larger for good; a fixed set of threads keeps a fixed set of arenas.
+/// And these threads run at a lower priority (Linux `nice` 10, a per-thread setting there): when
+/// the cores are busy the scheduler gives the runtime's threads about nine times their share, so
+/// a storm of logins slows logins, not whoami. With idle cores logins hash at full speed.
+struct Pool {
+    jobs: Sender<Job>,
+}
+
+impl Pool {
+    fn start(threads: usize) -> Result<Self, String> {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for _ in 0..threads.max(1) {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name("sesame-hasher".into())
+                .spawn(move || Self::work(&queue))
+                .map_err(|e| format!("cannot start a hashing thread: {e}"))?;
+        }
+        Ok(Self { jobs })
+    }
+
+    fn work(queue: &Mutex<Receiver<Job>>) {
+        lower_priority();
+        loop {
+            let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+            let Ok(job) = job else { return };
+            // A panicking job only fails its own request (its answer channel is dropped).
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // `setpriority(PRIO_PROCESS, 0, 10)`: on Linux the calling thread only. A refusal is harmless.
+    let _ = rustix::process::setpriority_process(None, 10);
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {
+    // Elsewhere the nice value belongs to the whole process: the threads keep the normal priority.
 }
 
 impl std::fmt::Debug for Hasher {
@@ -116,13 +167,13 @@ impl Hasher {
                 config.argon2_salt_length
             ));
         }
-        let permits = std::thread::available_parallelism()
+        let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
         let mut hasher = Self {
             config,
             params,
-            permits: Arc::new(Semaphore::new(permits)),
+            pool: Arc::new(Pool::start(threads)?),
             dummy_hash: Arc::from(""),
         };
         let dummy = crate::token::SessionToken::generate();
@@ -160,15 +211,17 @@ impl Hasher {
         &self,
         f: impl FnOnce(&Hasher) -> T + Send + 'static,
     ) -> Result<T, CoreError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| CoreError::Internal(format!("hasher closed: {e}")))?;
+        let (answer, answered) = tokio::sync::oneshot::channel();
         let this = self.clone();
-        tokio::task::spawn_blocking(move || f(&this))
+        self.pool
+            .jobs
+            .send(Box::new(move || {
+                let _ = answer.send(f(&this));
+            }))
+            .map_err(|_| CoreError::Internal("the hashing threads are gone".into()))?;
+        answered
             .await
-            .map_err(|e| CoreError::Internal(format!("hasher task failed: {e}")))
+            .map_err(|_| CoreError::Internal("a hashing job failed".into()))
     }
 
     /// Hashes a password with the configured algorithm.

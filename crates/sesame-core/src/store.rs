@@ -262,4 +262,9 @@ pub trait Store:
     async fn ready(&self) -> Result<(), StoreError>;
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
+    /// How the servers sharing this database tell each other to drop cached whoami answers
+    /// (PostgreSQL `LISTEN`/`NOTIFY`); `None` for a database only one server uses (SQLite).
+    fn invalidation_bus(&self) -> Option<std::sync::Arc<dyn crate::whoami_cache::InvalidationBus>> {
+        None
+    }
 }

@@ -10,6 +10,7 @@ use axum::ServiceExt;
 use axum::extract::Request;
 use sesame_core::clock::Clock;
 use sesame_core::store::{Store, StoreError};
+use sesame_core::whoami_cache::{InvalidationBus, Listening, WhoamiCache};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,6 +47,9 @@ pub struct Application {
     public_addr: SocketAddr,
     admin_addr: SocketAddr,
     cors: Option<Arc<crate::cors::CorsPolicy>>,
+    whoami_cache: Option<Arc<WhoamiCache>>,
+    listening: Option<Listening>,
+    bus: Option<Arc<dyn InvalidationBus>>,
 }
 
 async fn bind(endpoint: &ServeEndpoint) -> Result<(TcpListener, SocketAddr), StartError> {
@@ -108,8 +112,17 @@ impl Application {
             cors,
             ..
         } = loaded;
-        let state = state::build(&config, schemas, store, clock, &public_url, &admin_url)
-            .map_err(StartError::Other)?;
+        let cached =
+            crate::whoami_cache::install(&config.session.whoami.cache, store, clock.clone());
+        let state = state::build(
+            &config,
+            schemas,
+            cached.store,
+            clock,
+            &public_url,
+            &admin_url,
+        )
+        .map_err(StartError::Other)?;
         Ok(Self {
             public,
             admin,
@@ -117,6 +130,9 @@ impl Application {
             public_addr,
             admin_addr,
             cors,
+            whoami_cache: cached.cache,
+            listening: cached.listening,
+            bus: cached.bus,
         })
     }
 
@@ -134,6 +150,7 @@ impl Application {
         };
         let public_url = configured(&config.serve.public.endpoint());
         let admin_url = configured(&config.serve.admin);
+        let store = crate::whoami_cache::announcing(store, clock.clone());
         state::build(
             config,
             loaded.schemas,
@@ -158,6 +175,11 @@ impl Application {
     /// The shared state (services, store, clock).
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// whoami's cache, when `session.whoami.cache.enabled`.
+    pub fn whoami_cache(&self) -> Option<&Arc<WhoamiCache>> {
+        self.whoami_cache.as_ref()
     }
 
     /// Serves both ports until `shutdown` completes, then lets in-flight requests finish.
@@ -195,29 +217,48 @@ impl Application {
         )
         .with_graceful_shutdown(signal(rx));
         let (a, b) = tokio::join!(async { public.await }, async { admin.await });
+        // The listener stops with the server, not before: answers until the last one are correct.
+        if let (Some(bus), Some(_)) = (&self.bus, &self.listening) {
+            bus.leave().await;
+        }
+        drop(self.listening);
         a.and(b)
     }
 }
 
-/// Resolves when SIGINT or SIGTERM arrives.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves when SIGINT or SIGTERM arrives. The handlers are installed when this is called, not
+/// when the future is first polled: a signal that arrives as soon as the server says it listens
+/// must stop it gracefully, not kill it (the default action).
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (term, int) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    async move {
+        #[cfg(unix)]
+        tokio::select! {
+            () = next_signal(term) => {},
+            () = next_signal(int) => {},
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutdown signal received; finishing in-flight requests");
     }
-    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+/// The next delivery of an installed signal; never, if it could not be installed.
+#[cfg(unix)]
+async fn next_signal(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
 }

@@ -18,6 +18,8 @@ pub mod routes;
 pub mod state;
 pub mod telemetry;
 pub mod ui;
+pub mod whoami_body;
+mod whoami_cache;
 
 pub use app::{Application, StartError, open_store, shutdown_signal};
 pub use config::{Config, LoadedConfig, load};

@@ -43,6 +43,12 @@ pub struct Inner {
     pub trusted_proxies: crate::client_ip::TrustedProxies,
     /// `feature_flags.faster_session_extend`: the admin extend answers 204.
     pub faster_session_extend: bool,
+    /// `feature_flags.cacheable_sessions`: whoami sends `Ory-Session-Cache-For`.
+    pub cacheable_sessions: bool,
+    /// `feature_flags.cacheable_sessions_max_age`: its cap (zero: none).
+    pub cacheable_sessions_max_age: std::time::Duration,
+    /// whoami's rendered identities (see `whoami_body`).
+    pub identity_json: crate::whoami_body::IdentityJson,
 }
 
 impl std::ops::Deref for AppState {
@@ -206,6 +212,11 @@ pub fn build(
             &config.serve.public.trusted_proxies,
         )?,
         faster_session_extend: config.feature_flags.faster_session_extend,
+        cacheable_sessions: config.feature_flags.cacheable_sessions,
+        cacheable_sessions_max_age: config.feature_flags.cacheable_sessions_max_age.0,
+        identity_json: crate::whoami_body::IdentityJson::new(
+            crate::whoami_body::IDENTITY_JSON_ENTRIES,
+        ),
         deps,
     })))
 }

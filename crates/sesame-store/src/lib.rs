@@ -4,6 +4,7 @@
 //! sqlx and SQL stay inside this crate: every failure leaves as a `StoreError`, unique violations
 //! as `Conflict`. Both backends share one implementation (see [`sql`]) and one conformance suite.
 
+mod notify;
 mod rows;
 mod sql;
 mod sqlite_read;
@@ -15,6 +16,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use notify::LISTENER_APPLICATION_NAME;
 pub use sql::{PostgresStore, SqliteStore};
 
 /// A DSN Sesame understands.
@@ -209,6 +211,53 @@ pub async fn vacuum_postgres_schema(url: &str, schema: &str) -> Result<(), Store
     // Writing the loaded pages out now keeps the checkpointer out of the measurement; only a
     // superuser may, so a refusal is fine.
     let _ = sqlx::query("CHECKPOINT").execute(&pool).await;
+    pool.close().await;
+    Ok(())
+}
+
+/// Opens a database for a bulk load that is simply redone after a crash (the benchmark's
+/// seeding). SQLite: one connection with a 256 MiB page cache, so that inserts at random places of
+/// the indexes of a table of millions of rows stay in memory instead of being read through the
+/// kernel for each row, without waiting for the disk at checkpoints (`synchronous = OFF`: a crash
+/// of the machine can corrupt the file), and no reader pool. Other DSNs open as [`connect`].
+pub async fn connect_for_bulk_load(dsn: &Dsn) -> Result<Arc<dyn Store>, StoreError> {
+    let Dsn::Sqlite(path) = dsn else {
+        return connect(dsn).await;
+    };
+    let file = path.split_once('?').map_or(path.as_str(), |(f, _)| f);
+    let options = SqliteConnectOptions::new()
+        .filename(file)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Off)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
+        .pragma("cache_size", "-262144");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(backend)?;
+    Ok(Arc::new(SqliteStore::new(pool, None)))
+}
+
+/// Copies everything in a SQLite file's write-ahead log into the file and empties the log, so
+/// that a benchmark after a bulk load reads a settled file: while the log holds pages, every
+/// page a reader needs is first looked up in the log's index.
+pub async fn checkpoint_sqlite(path: &str) -> Result<(), StoreError> {
+    let file = path.split_once('?').map_or(path, |(f, _)| f);
+    let options = SqliteConnectOptions::new()
+        .filename(file)
+        .busy_timeout(Duration::from_secs(30));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(backend)?;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&pool)
+        .await
+        .map_err(backend)?;
     pool.close().await;
     Ok(())
 }

@@ -17,6 +17,7 @@ use sesame_core::session::Session;
 use sesame_core::store::{
     FlowStore, IdentityQuery, IdentityStore, SessionStore, Store, StoreError,
 };
+use sesame_core::whoami_cache::InvalidationBus;
 use sesame_core::{FlowId, IdentityId, SessionId, TokenDigest};
 use sqlx::QueryBuilder;
 use std::sync::{Arc, LazyLock};
@@ -61,18 +62,31 @@ impl SqliteStore {
     ) -> Option<Result<Option<(Session, Identity)>, StoreError>> {
         self.readers.as_ref().map(|r| r.session_by_token(digest))
     }
+
+    fn bus(&self) -> Option<Arc<dyn InvalidationBus>> {
+        // One server per SQLite file: nobody else to tell.
+        None
+    }
 }
 
 /// The store on PostgreSQL.
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
     pool: sqlx::Pool<sqlx::Postgres>,
+    bus: crate::notify::PgBus,
 }
 
 impl PostgresStore {
     /// Wraps a connected pool.
     pub fn new(pool: sqlx::Pool<sqlx::Postgres>) -> Self {
-        Self { pool }
+        Self {
+            bus: crate::notify::PgBus::new(pool.clone()),
+            pool,
+        }
+    }
+
+    fn bus(&self) -> Option<Arc<dyn InvalidationBus>> {
+        Some(Arc::new(self.bus.clone()))
     }
 
     fn fast_session_by_token(
@@ -561,6 +575,10 @@ macro_rules! impl_store {
 
             fn backend(&self) -> &'static str {
                 $name
+            }
+
+            fn invalidation_bus(&self) -> Option<Arc<dyn InvalidationBus>> {
+                self.bus()
             }
         }
     };

@@ -6,29 +6,52 @@
 //! writer, and a lookup of cached pages takes microseconds, so these connections run the statement
 //! inline on the calling thread. Everything else (writes, migrations, other reads) stays on sqlx.
 
-use crate::rows::{IDENTITY_COLUMNS, IdentityRow, SESSION_COLUMNS, SessionRow};
+use crate::rows::{IDENTITY_COLUMNS, SESSION_COLUMNS};
 use chrono::{DateTime, Utc};
+use rusqlite::types::{Type, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
-use sesame_core::TokenDigest;
+use sesame_core::aal::Aal;
 use sesame_core::identity::Identity;
 use sesame_core::session::Session;
 use sesame_core::store::StoreError;
+use sesame_core::types::IdentityState;
+use sesame_core::{IdentityId, SessionId, TokenDigest};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 use uuid::Uuid;
 
+/// The join of whoami, with the columns of `rows` in their order but without their aliases
+/// (columns are read by position here), so that the statement cache hashes a short key.
 static SESSION_BY_TOKEN: LazyLock<String> = LazyLock::new(|| {
+    let plain = |columns: &str| {
+        columns
+            .split(',')
+            .map(|c| c.split(" AS ").next().unwrap_or(c).trim())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     format!(
-        "SELECT {SESSION_COLUMNS}, {IDENTITY_COLUMNS} FROM sessions s \
-         JOIN identities i ON i.id = s.identity_id WHERE s.token_digest = ?1"
+        "SELECT {},{} FROM sessions s JOIN identities i ON i.id=s.identity_id WHERE s.token_digest=?1",
+        plain(SESSION_COLUMNS),
+        plain(IDENTITY_COLUMNS)
     )
 });
+
+/// How much of the file each reader maps (SQLite caps it at its compile-time maximum, 2 GiB).
+/// Mapped pages are read in place from the operating system's page cache: no `pread` and no copy
+/// into a page cache of each connection's own, so a table far larger than those caches costs a
+/// lookup no more than a small one. The mapped pages a lookup touched count as file-backed
+/// resident memory (`RssFile`), shared with the page cache, not as memory of the server's own.
+const MMAP_BYTES: i64 = 1 << 31;
 
 /// Read-only connections to one SQLite file.
 pub struct ReadPool {
     connections: Vec<Mutex<Connection>>,
     next: AtomicUsize,
+    identities: DecodedIdentities,
 }
 
 impl std::fmt::Debug for ReadPool {
@@ -57,11 +80,14 @@ impl ReadPool {
             .map_err(backend)?;
             conn.busy_timeout(Duration::from_secs(5)).map_err(backend)?;
             conn.set_prepared_statement_cache_capacity(16);
+            conn.pragma_update(None, "mmap_size", MMAP_BYTES)
+                .map_err(backend)?;
             connections.push(Mutex::new(conn));
         }
         Ok(Self {
             connections,
             next: AtomicUsize::new(0),
+            identities: DecodedIdentities::new(DECODED_IDENTITIES),
         })
     }
 
@@ -78,88 +104,204 @@ impl ReadPool {
             .map_or_else(|| self.connections[start % n].lock(), Ok)
             .map_err(|_| backend("a read connection was poisoned"))?;
         let mut stmt = guard.prepare_cached(&SESSION_BY_TOKEN).map_err(backend)?;
-        let rows = stmt
-            .query_row([digest.as_bytes()], |row| {
-                Ok((session_row(row)?, identity_row(row, 13)?))
-            })
-            .optional()
-            .map_err(backend)?;
-        match rows {
-            Some((s, i)) => Ok(Some((Session::try_from(s)?, Identity::try_from(i)?))),
-            None => Ok(None),
-        }
+        stmt.query_row([digest.as_bytes()], |row| {
+            Ok((session(row)?, self.identities.decode(row, 13)?))
+        })
+        .optional()
+        .map_err(backend)
     }
 }
 
-fn uuid(row: &Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
-    let bytes: Vec<u8> = row.get(i)?;
-    Uuid::from_slice(&bytes).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, Box::new(e))
-    })
+/// Identities kept decoded: about 2 KB each (the row and the identity), so ≤ 4 MB.
+const DECODED_IDENTITIES: usize = 2048;
+
+/// Identities decoded from rows before, each with the exact bytes of the row it came from.
+///
+/// Decoding an identity (its traits, addresses and timestamps are JSON and text) costs more
+/// than the lookup itself, and a hot identity is read again and again. Nothing here is a cache of
+/// answers: the row is read from the database every time, and a kept identity is only used when
+/// every byte of its row is the same as the one just read, so the result is exactly what decoding
+/// the row gives.
+struct DecodedIdentities {
+    kept: Mutex<HashMap<Uuid, Arc<Decoded>>>,
+    capacity: usize,
 }
 
-fn time(row: &Row<'_>, i: usize) -> rusqlite::Result<DateTime<Utc>> {
-    let text: String = row.get(i)?;
-    parse_time(&text).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    })
+struct Decoded {
+    row: Box<[u8]>,
+    identity: Identity,
 }
 
-fn time_opt(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    let text: Option<String> = row.get(i)?;
-    text.map(|t| {
-        parse_time(&t).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+thread_local! {
+    /// The identity columns of the row at hand, reused from call to call.
+    static ROW: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+impl DecodedIdentities {
+    fn new(capacity: usize) -> Self {
+        Self {
+            kept: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The identity of the columns from `o` on: the kept one if its row is this row, else decoded.
+    fn decode(&self, r: &Row<'_>, o: usize) -> rusqlite::Result<Identity> {
+        ROW.with_borrow_mut(|raw| {
+            raw.clear();
+            for i in o..o + IDENTITY_FIELDS {
+                encode(raw, r.get_ref(i)?);
+            }
+            let id = uuid(r, o)?;
+            let kept = self
+                .kept
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&id)
+                .cloned();
+            if let Some(kept) = kept.filter(|k| *k.row == raw[..]) {
+                return Ok(kept.identity.clone());
+            }
+            let identity = identity(r, o)?;
+            let decoded = Arc::new(Decoded {
+                row: raw.as_slice().into(),
+                identity: identity.clone(),
+            });
+            let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+            if kept.len() >= self.capacity
+                && !kept.contains_key(&id)
+                && let Some(old) = kept.keys().next().copied()
+            {
+                kept.remove(&old);
+            }
+            kept.insert(id, decoded);
+            Ok(identity)
         })
-    })
-    .transpose()
+    }
+}
+
+/// Appends a column's type and bytes, so that equal encodings mean equal columns.
+fn encode(out: &mut Vec<u8>, value: ValueRef<'_>) {
+    let (tag, bytes): (u8, &[u8]) = match value {
+        ValueRef::Null => (0, &[]),
+        ValueRef::Integer(i) => {
+            out.push(1);
+            out.extend_from_slice(&i.to_le_bytes());
+            return;
+        }
+        ValueRef::Real(f) => {
+            out.push(2);
+            out.extend_from_slice(&f.to_bits().to_le_bytes());
+            return;
+        }
+        ValueRef::Text(t) => (3, t),
+        ValueRef::Blob(b) => (4, b),
+    };
+    out.push(tag);
+    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// Columns of `IDENTITY_COLUMNS`.
+const IDENTITY_FIELDS: usize = 14;
+
+// Columns are read in place (`get_ref`): times, ids and JSON are parsed from SQLite's own buffer
+// instead of a copy of it, and only what the domain types own is allocated.
+
+fn failure(
+    i: usize,
+    kind: Type,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(i, kind, Box::new(e))
+}
+
+fn text<'r>(row: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    Ok(row.get_ref(i)?.as_str()?)
+}
+
+fn text_opt<'r>(row: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    Ok(row.get_ref(i)?.as_str_or_null()?)
+}
+
+fn uuid(row: &Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
+    Uuid::from_slice(row.get_ref(i)?.as_blob()?).map_err(|e| failure(i, Type::Blob, e))
+}
+
+fn digest(row: &Row<'_>, i: usize) -> rusqlite::Result<TokenDigest> {
+    TokenDigest::from_slice(row.get_ref(i)?.as_blob()?)
+        .ok_or_else(|| failure(i, Type::Blob, std::fmt::Error))
 }
 
 /// sqlx writes `DateTime<Utc>` as RFC 3339 text (`…+00:00`), which the fast parser reads.
-fn parse_time(s: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
-    sesame_core::types::time::parse(s)
+fn time(row: &Row<'_>, i: usize) -> rusqlite::Result<DateTime<Utc>> {
+    sesame_core::types::time::parse(text(row, i)?).map_err(|e| failure(i, Type::Text, e))
 }
 
-fn session_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
-    Ok(SessionRow {
-        s_id: uuid(r, 0)?,
-        s_identity_id: uuid(r, 1)?,
-        s_token_digest: r.get(2)?,
-        s_logout_token_digest: r.get(3)?,
-        s_active: r.get(4)?,
-        s_aal: r.get(5)?,
-        s_authentication_methods: r.get(6)?,
-        s_devices: r.get(7)?,
-        s_issued_at: time(r, 8)?,
-        s_expires_at: time(r, 9)?,
-        s_authenticated_at: time(r, 10)?,
-        s_created_at: time(r, 11)?,
-        s_updated_at: time(r, 12)?,
+fn time_opt(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    text_opt(row, i)?
+        .map(|t| sesame_core::types::time::parse(t).map_err(|e| failure(i, Type::Text, e)))
+        .transpose()
+}
+
+fn json<T: serde::de::DeserializeOwned>(row: &Row<'_>, i: usize) -> rusqlite::Result<T> {
+    serde_json::from_str(text(row, i)?).map_err(|e| failure(i, Type::Text, e))
+}
+
+fn json_opt(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<serde_json::Value>> {
+    text_opt(row, i)?
+        .map(|t| serde_json::from_str(t).map_err(|e| failure(i, Type::Text, e)))
+        .transpose()
+}
+
+fn aal(row: &Row<'_>, i: usize) -> rusqlite::Result<Aal> {
+    Ok(Aal::parse(text(row, i)?).unwrap_or(Aal::Aal0))
+}
+
+/// The session columns (`SESSION_COLUMNS`), as `rows::SessionRow` and its conversion read them.
+fn session(r: &Row<'_>) -> rusqlite::Result<Session> {
+    Ok(Session {
+        id: SessionId(uuid(r, 0)?),
+        identity_id: IdentityId(uuid(r, 1)?),
+        token_digest: digest(r, 2)?,
+        logout_token_digest: digest(r, 3)?,
+        active: r.get(4)?,
+        aal: aal(r, 5)?,
+        authentication_methods: json(r, 6)?,
+        devices: json(r, 7)?,
+        issued_at: time(r, 8)?,
+        expires_at: time(r, 9)?,
+        authenticated_at: time(r, 10)?,
+        created_at: time(r, 11)?,
+        updated_at: time(r, 12)?,
     })
 }
 
-fn identity_row(r: &Row<'_>, o: usize) -> rusqlite::Result<IdentityRow> {
-    let org: Option<Vec<u8>> = r.get(o + 8)?;
-    Ok(IdentityRow {
-        i_id: uuid(r, o)?,
-        i_schema_id: r.get(o + 1)?,
-        i_traits: r.get(o + 2)?,
-        i_state: r.get(o + 3)?,
-        i_state_changed_at: time_opt(r, o + 4)?,
-        i_metadata_public: r.get(o + 5)?,
-        i_metadata_admin: r.get(o + 6)?,
-        i_external_id: r.get(o + 7)?,
-        i_organization_id: org.map(|b| Uuid::from_slice(&b)).transpose().map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(
-                o + 8,
-                rusqlite::types::Type::Blob,
-                Box::new(e),
-            )
-        })?,
-        i_verifiable_addresses: r.get(o + 9)?,
-        i_recovery_addresses: r.get(o + 10)?,
-        i_available_aal: r.get(o + 11)?,
-        i_created_at: time(r, o + 12)?,
-        i_updated_at: time(r, o + 13)?,
+/// The identity columns (`IDENTITY_COLUMNS`) from `o` on, as `rows::IdentityRow` and its
+/// conversion read them.
+fn identity(r: &Row<'_>, o: usize) -> rusqlite::Result<Identity> {
+    let organization = r.get_ref(o + 8)?.as_blob_or_null()?;
+    Ok(Identity {
+        id: IdentityId(uuid(r, o)?),
+        schema_id: text(r, o + 1)?.to_owned(),
+        traits: json(r, o + 2)?,
+        state: if text(r, o + 3)? == "inactive" {
+            IdentityState::Inactive
+        } else {
+            IdentityState::Active
+        },
+        state_changed_at: time_opt(r, o + 4)?,
+        metadata_public: json_opt(r, o + 5)?,
+        metadata_admin: json_opt(r, o + 6)?,
+        external_id: text_opt(r, o + 7)?.map(str::to_owned),
+        organization_id: organization
+            .map(Uuid::from_slice)
+            .transpose()
+            .map_err(|e| failure(o + 8, Type::Blob, e))?,
+        verifiable_addresses: json(r, o + 9)?,
+        recovery_addresses: json(r, o + 10)?,
+        available_aal: aal(r, o + 11)?,
+        created_at: time(r, o + 12)?,
+        updated_at: time(r, o + 13)?,
     })
 }

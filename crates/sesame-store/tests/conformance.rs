@@ -936,6 +936,27 @@ conformance!(fn deleting_an_identity_removes_its_credentials_and_sessions(store)
 // Sessions
 // ---------------------------------------------------------------------------------------------
 
+conformance!(fn a_session_always_brings_its_identity_as_stored_now(store, db) {
+    // On a SQLite file the lookup keeps decoded identities; each must follow every change.
+    let (mut user, _) = create_user(&store, "changing@example.com").await;
+    let token = SessionToken::generate();
+    store.insert_session(&session(&user, &token)).await.unwrap();
+    let before = user.clone();
+    assert_eq!(by_token(&store, &token).await.unwrap().1, user);
+    assert_eq!(by_token(&store, &token).await.unwrap().1, user, "read again");
+
+    user.metadata_public = Some(json!({"plan": "free"}));
+    store.update_identity(&user, None).await.unwrap();
+    assert_eq!(by_token(&store, &token).await.unwrap().1, user);
+
+    user.state = IdentityState::Inactive;
+    store.update_identity(&user, None).await.unwrap();
+    assert_eq!(by_token(&store, &token).await.unwrap().1.state, IdentityState::Inactive);
+
+    store.update_identity(&before, None).await.unwrap();
+    assert_eq!(by_token(&store, &token).await.unwrap().1, before, "and back");
+});
+
 conformance!(fn a_session_is_found_by_its_token_digest_together_with_its_identity(store) {
     let (user, _) = create_user(&store, "s@example.com").await;
     let token = SessionToken::generate();

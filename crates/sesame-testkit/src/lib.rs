@@ -15,6 +15,7 @@ use sesame_core::clock::{Clock, FixedClock};
 use sesame_core::cookie::{CookieRecord, CookieSealer};
 use sesame_core::identity::{Credential, CredentialType};
 use sesame_core::store::Store;
+use sesame_core::whoami_cache::WhoamiCache;
 use sesame_server::Application;
 use sesame_store::Dsn;
 use std::collections::HashMap;
@@ -105,6 +106,14 @@ pub struct TestAppBuilder {
     backend: Backend,
     env: HashMap<String, String>,
     config_file: Option<PathBuf>,
+    shared: Option<SharedDatabase>,
+}
+
+/// The database of another test app, for a second node on it.
+struct SharedDatabase {
+    dsn: String,
+    sqlite_file: Option<PathBuf>,
+    pg_schema: Option<String>,
 }
 
 impl TestAppBuilder {
@@ -122,17 +131,31 @@ impl TestAppBuilder {
         self
     }
 
+    /// Serves the database of `other` instead of a fresh one: a second, fully independent node
+    /// (its own connections, cache and listener) of the same service. `other` keeps owning the
+    /// database and removes it when dropped, so drop this app first.
+    pub fn database_of(mut self, other: &TestApp) -> Self {
+        self.shared = Some(SharedDatabase {
+            dsn: other.dsn.clone(),
+            sqlite_file: other.sqlite_file.clone(),
+            pg_schema: other.pg_schema.clone(),
+        });
+        self
+    }
+
     /// Starts the server.
     pub async fn spawn(self) -> TestApp {
-        let (dsn, sqlite_file, pg_schema) = match &self.backend {
-            Backend::Sqlite => {
+        let owns_database = self.shared.is_none();
+        let (dsn, sqlite_file, pg_schema) = match (self.shared, &self.backend) {
+            (Some(shared), _) => (shared.dsn, shared.sqlite_file, shared.pg_schema),
+            (None, Backend::Sqlite) => {
                 let path = std::env::temp_dir().join(format!(
                     "sesame-test-{}.sqlite",
                     uuid::Uuid::new_v4().simple()
                 ));
                 (format!("sqlite://{}", path.display()), Some(path), None)
             }
-            Backend::Postgres(url) => (
+            (None, Backend::Postgres(url)) => (
                 url.clone(),
                 None,
                 Some(format!("t_{}", uuid::Uuid::new_v4().simple())),
@@ -147,11 +170,13 @@ impl TestAppBuilder {
                 .build()
                 .unwrap(),
             store: None,
+            whoami_cache: None,
             clock,
             backend: self.backend,
             dsn,
             sqlite_file,
             pg_schema,
+            owns_database,
             env: self.env,
             config_file: self.config_file,
             running: None,
@@ -175,6 +200,7 @@ pub struct TestApp {
     /// An HTTP client that neither follows redirects nor keeps cookies.
     pub http: reqwest::Client,
     store: Option<Arc<dyn Store>>,
+    whoami_cache: Option<Arc<WhoamiCache>>,
     /// The application clock.
     pub clock: Arc<FixedClock>,
     /// The backend.
@@ -182,6 +208,7 @@ pub struct TestApp {
     dsn: String,
     sqlite_file: Option<PathBuf>,
     pg_schema: Option<String>,
+    owns_database: bool,
     env: HashMap<String, String>,
     config_file: Option<PathBuf>,
     running: Option<Running>,
@@ -199,12 +226,24 @@ impl TestApp {
             backend,
             env: HashMap::new(),
             config_file: None,
+            shared: None,
         }
     }
 
-    /// The store the server uses.
+    /// The store the server's services use (behind its whoami cache, when that is on: writes
+    /// through it invalidate as the server's own do).
     pub fn store(&self) -> Arc<dyn Store> {
         self.store.clone().expect("the app is running")
+    }
+
+    /// The server's whoami cache, when `SESSION_WHOAMI_CACHE_ENABLED` is set.
+    pub fn whoami_cache(&self) -> Option<Arc<WhoamiCache>> {
+        self.whoami_cache.clone()
+    }
+
+    /// The schema of a PostgreSQL-backed app.
+    pub fn pg_schema(&self) -> Option<&str> {
+        self.pg_schema.as_deref()
     }
 
     /// The SQLite file of a SQLite-backed app.
@@ -281,12 +320,26 @@ impl TestApp {
             .expect("the application builds");
         self.public_url = format!("http://127.0.0.1:{}", app.public_port());
         self.admin_url = format!("http://127.0.0.1:{}", app.admin_port());
-        self.store = Some(store);
+        self.store = Some(app.state().deps.store.clone());
+        self.whoami_cache = app.whoami_cache().cloned();
+        drop(store);
         let (stop, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(app.run_until_stopped(async move {
             let _ = rx.await;
         }));
         self.running = Some(Running { stop, handle });
+        // On PostgreSQL the cache serves once its listener hears the other nodes; tests expect a
+        // started server to cache at once.
+        if let Some(cache) = &self.whoami_cache {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while !cache.is_serving() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the whoami cache did not start listening"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
     }
 
     /// Changes a configuration value (by its environment name) for the next [`TestApp::restart`].
@@ -311,6 +364,7 @@ impl TestApp {
                 .expect("server shuts down cleanly");
         }
         self.store = None;
+        self.whoami_cache = None;
     }
 
     /// A request to the public port.
@@ -459,6 +513,9 @@ impl Drop for TestApp {
         if let Some(running) = self.running.take() {
             let _ = running.stop.send(());
             running.handle.abort();
+        }
+        if !self.owns_database {
+            return;
         }
         if let Some(path) = &self.sqlite_file {
             for suffix in ["", "-wal", "-shm"] {

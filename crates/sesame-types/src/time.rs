@@ -23,23 +23,26 @@ fn put(buf: &mut [u8; MAX_LEN], at: usize, n: u32, width: usize) {
 
 /// Writes `t` into `buf` in Go's `RFC3339Nano` form and returns the used length.
 fn write(t: &DateTime<Utc>, buf: &mut [u8; MAX_LEN]) -> Option<usize> {
-    let year = t.year();
+    // Through the naive value once: each accessor of a `DateTime` applies the offset again.
+    let utc = t.naive_utc();
+    let (date, time) = (utc.date(), utc.time());
+    let year = date.year();
     if !(0..=9999).contains(&year) {
         return None;
     }
     put(buf, 0, year as u32, 4);
     buf[4] = b'-';
-    put(buf, 5, t.month(), 2);
+    put(buf, 5, date.month(), 2);
     buf[7] = b'-';
-    put(buf, 8, t.day(), 2);
+    put(buf, 8, date.day(), 2);
     buf[10] = b'T';
-    put(buf, 11, t.hour(), 2);
+    put(buf, 11, time.hour(), 2);
     buf[13] = b':';
-    put(buf, 14, t.minute(), 2);
+    put(buf, 14, time.minute(), 2);
     buf[16] = b':';
-    put(buf, 17, t.second(), 2);
+    put(buf, 17, time.second(), 2);
     let mut len = 19;
-    let nanos = t.nanosecond() % 1_000_000_000;
+    let nanos = time.nanosecond() % 1_000_000_000;
     if nanos != 0 {
         buf[19] = b'.';
         put(buf, 20, nanos, 9);
@@ -61,10 +64,25 @@ pub fn format(t: &DateTime<Utc>) -> String {
     }
 }
 
+/// Appends `t` to `out` exactly as [`format`] writes it, without an allocation of its own.
+pub fn append(t: &DateTime<Utc>, out: &mut Vec<u8>) {
+    let mut buf = [0u8; MAX_LEN];
+    match write(t, &mut buf) {
+        Some(n) => out.extend_from_slice(&buf[..n]),
+        None => out.extend_from_slice(format(t).as_bytes()),
+    }
+}
+
 fn digits(b: &[u8]) -> Option<u32> {
-    b.iter().try_fold(0u32, |acc, c| {
-        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-    })
+    let mut n = 0u32;
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + u32::from(d);
+    }
+    Some(n)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+00:00)`, the forms Sesame writes and stores.
@@ -194,7 +212,47 @@ mod tests {
             Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 0).unwrap()
         );
         assert!(parse("2024-13-01T00:00:00Z").is_err());
+        assert!(parse("2023-02-29T00:00:00Z").is_err());
+        assert!(parse("2024-02-29T00:00:00Z").is_ok());
+        assert!(parse("2024-05-01T24:00:00Z").is_err());
+        assert!(parse("2024-05-0aT00:00:00Z").is_err());
         assert!(parse("2024-05-01T00:00:00").is_err());
         assert!(parse("garbage").is_err());
+    }
+
+    #[test]
+    fn formatting_and_parsing_agree_with_chrono_across_the_range() {
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Years 0000 to 9999, any nanosecond, every trimming of the fraction.
+            let secs = (x % 315_537_897_600) as i64 - 62_167_219_200;
+            let nanos = match x % 4 {
+                0 => 0,
+                1 => (x >> 20) as u32 % 1_000 * 1_000_000,
+                2 => (x >> 20) as u32 % 1_000_000 * 1_000,
+                _ => (x >> 20) as u32 % 1_000_000_000,
+            };
+            let t = DateTime::from_timestamp(secs, nanos).unwrap();
+            let ours = format(&t);
+            let fraction = format!("{nanos:09}");
+            let fraction = fraction.trim_end_matches('0');
+            let go = format!(
+                "{}{}{fraction}Z",
+                t.format("%Y-%m-%dT%H:%M:%S"),
+                if fraction.is_empty() { "" } else { "." }
+            );
+            assert_eq!(ours, go);
+            let mut appended = b"x".to_vec();
+            append(&t, &mut appended);
+            assert_eq!(&appended[1..], ours.as_bytes());
+            assert_eq!(parse(&ours).unwrap(), t, "{ours}");
+            assert_eq!(
+                parse(&t.to_rfc3339_opts(SecondsFormat::Micros, false)).unwrap(),
+                t.with_nanosecond(nanos / 1_000 * 1_000).unwrap()
+            );
+        }
     }
 }

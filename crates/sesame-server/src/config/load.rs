@@ -184,6 +184,19 @@ fn check(config: &Config, warnings: &mut Vec<String>) -> Result<(), ConfigError>
     if config.session.lifespan.0.is_zero() {
         return Err(invalid("session.lifespan", "must be greater than zero"));
     }
+    let cache = &config.session.whoami.cache;
+    if cache.ttl.0.is_zero() {
+        return Err(invalid(
+            "session.whoami.cache.ttl",
+            "must be greater than zero",
+        ));
+    }
+    if cache.max_entries == 0 {
+        return Err(invalid(
+            "session.whoami.cache.max_entries",
+            "must be at least 1",
+        ));
+    }
     if config.session.cookie.name.is_empty()
         || !config
             .session

@@ -517,3 +517,97 @@ fn session_extension_keys_have_kratos_defaults_and_environment_names() {
         "feature_flags.faster_session_extend"
     );
 }
+
+#[test]
+fn cacheable_sessions_flags_have_kratos_defaults_and_environment_names() {
+    let c = load_with(None, &[]).unwrap();
+    assert!(!c.config.feature_flags.cacheable_sessions);
+    assert!(
+        c.config
+            .feature_flags
+            .cacheable_sessions_max_age
+            .0
+            .is_zero()
+    );
+
+    let yaml = "feature_flags:\n  cacheable_sessions: true\n  cacheable_sessions_max_age: 15m\n";
+    let c = load_with(Some(yaml), &[]).unwrap();
+    assert!(c.config.feature_flags.cacheable_sessions);
+    assert_eq!(
+        c.config
+            .feature_flags
+            .cacheable_sessions_max_age
+            .to_string(),
+        "15m"
+    );
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+
+    let env = [
+        ("FEATURE_FLAGS_CACHEABLE_SESSIONS", "true"),
+        ("FEATURE_FLAGS_CACHEABLE_SESSIONS_MAX_AGE", "1h30m"),
+    ];
+    let c = load_with(None, &env).unwrap();
+    assert!(c.config.feature_flags.cacheable_sessions);
+    assert_eq!(
+        c.config.feature_flags.cacheable_sessions_max_age.0,
+        std::time::Duration::from_secs(5400)
+    );
+
+    let bad = [("FEATURE_FLAGS_CACHEABLE_SESSIONS_MAX_AGE", "a while")];
+    assert_eq!(
+        key_of(load_with(None, &bad).unwrap_err()),
+        "feature_flags.cacheable_sessions_max_age"
+    );
+}
+
+#[test]
+fn the_whoami_cache_is_off_by_default_and_configured_by_file_or_environment() {
+    let c = load_with(None, &[]).unwrap();
+    let cache = &c.config.session.whoami.cache;
+    assert!(!cache.enabled);
+    assert_eq!(cache.ttl.to_string(), "1m");
+    assert_eq!(cache.max_entries, 20_000);
+
+    let yaml = "session:\n  whoami:\n    cache:\n      enabled: true\n      ttl: 30s\n      max_entries: 500\n";
+    let c = load_with(Some(yaml), &[]).unwrap();
+    let cache = &c.config.session.whoami.cache;
+    assert!(cache.enabled);
+    assert_eq!(cache.ttl.0, std::time::Duration::from_secs(30));
+    assert_eq!(cache.max_entries, 500);
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+
+    let env = [
+        ("SESSION_WHOAMI_CACHE_ENABLED", "true"),
+        ("SESSION_WHOAMI_CACHE_TTL", "2m"),
+        ("SESSION_WHOAMI_CACHE_MAX_ENTRIES", "1000"),
+    ];
+    let c = load_with(Some(yaml), &env).unwrap();
+    let cache = &c.config.session.whoami.cache;
+    assert_eq!(cache.ttl.0, std::time::Duration::from_secs(120));
+    assert_eq!(cache.max_entries, 1000);
+
+    for (name, value, key) in [
+        ("SESSION_WHOAMI_CACHE_TTL", "0s", "session.whoami.cache.ttl"),
+        (
+            "SESSION_WHOAMI_CACHE_TTL",
+            "soon",
+            "session.whoami.cache.ttl",
+        ),
+        (
+            "SESSION_WHOAMI_CACHE_MAX_ENTRIES",
+            "0",
+            "session.whoami.cache.max_entries",
+        ),
+        (
+            "SESSION_WHOAMI_CACHE_MAX_ENTRIES",
+            "many",
+            "session.whoami.cache.max_entries",
+        ),
+    ] {
+        assert_eq!(
+            key_of(load_with(None, &[(name, value)]).unwrap_err()),
+            key,
+            "{name}={value}"
+        );
+    }
+}

@@ -144,6 +144,12 @@ pub struct FeatureFlags {
     /// `feature_flags.faster_session_extend`: the admin extend answers 204 without a body instead
     /// of 200 with the session; default false.
     pub faster_session_extend: bool,
+    /// `feature_flags.cacheable_sessions`: whoami tells caching proxies how long they may keep its
+    /// answer (`Ory-Session-Cache-For`, spec §1.5 and §1.8); default false.
+    pub cacheable_sessions: bool,
+    /// `feature_flags.cacheable_sessions_max_age`: caps that time when greater than zero; default
+    /// `0s` (no cap: until the session expires).
+    pub cacheable_sessions_max_age: GoDuration,
 }
 
 /// `cookies`: defaults for the session and anti-CSRF cookies.
@@ -188,6 +194,32 @@ pub enum SameSite {
 pub struct Whoami {
     /// `session.whoami.required_aal`: `aal1` or `highest_available` (default).
     pub required_aal: RequiredAal,
+    /// `session.whoami.cache`: Sesame's own in-process cache of whoami lookups; default off.
+    pub cache: WhoamiCacheConfig,
+}
+
+/// `session.whoami.cache` (Sesame's own; Kratos has no such cache).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WhoamiCacheConfig {
+    /// `session.whoami.cache.enabled`: default false.
+    pub enabled: bool,
+    /// `session.whoami.cache.ttl`: the longest an answer is reused; default `1m`. Revocations,
+    /// logouts and identity changes drop answers at once whatever the ttl.
+    pub ttl: GoDuration,
+    /// `session.whoami.cache.max_entries`: default 20000 (about 2.2 KB each, so ≈ 45 MB when full);
+    /// the oldest answers make room.
+    pub max_entries: usize,
+}
+
+impl Default for WhoamiCacheConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            ttl: GoDuration(Duration::from_secs(60)),
+            max_entries: 20_000,
+        }
+    }
 }
 
 /// `identity`.

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod browser;
+mod cache_hints;
 mod compatibility_doc;
 mod cors;
 mod identities;
@@ -18,3 +19,4 @@ mod settings;
 mod shutdown;
 mod ui;
 mod whoami;
+mod whoami_cache;
