@@ -64,7 +64,7 @@ pub fn format(t: &DateTime<Utc>) -> String {
     }
 }
 
-/// Appends `t` to `out` exactly as [`format`] writes it, without an allocation of its own.
+/// Appends `t` to `out` exactly as [`format()`] writes it, without an allocation of its own.
 pub fn append(t: &DateTime<Utc>, out: &mut Vec<u8>) {
     let mut buf = [0u8; MAX_LEN];
     match write(t, &mut buf) {
