@@ -23,7 +23,7 @@ use crate::store::{
     SessionSelector, SessionStore, Store, StoreError,
 };
 use crate::token::TokenDigest;
-use crate::whoami_cache::{Invalidation, InvalidationBus, WhoamiCache};
+use crate::whoami_cache::{Invalidation, InvalidationBus, SharedSession, WhoamiCache};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -256,19 +256,36 @@ impl SessionStore for CachingStore {
         &self,
         digest: &TokenDigest,
     ) -> Result<Option<(Session, Identity)>, StoreError> {
-        let Some(cache) = &self.cache else {
+        if self.cache.is_none() {
             return self.inner.session_by_token(digest).await;
+        }
+        Ok(self.shared_session_by_token(digest).await?.map(|found| {
+            (
+                Arc::unwrap_or_clone(found.session),
+                Arc::unwrap_or_clone(found.identity),
+            )
+        }))
+    }
+
+    async fn shared_session_by_token(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<SharedSession>, StoreError> {
+        let Some(cache) = &self.cache else {
+            return self.inner.shared_session_by_token(digest).await;
         };
         let now = self.clock.now();
         if let Some(hit) = cache.get(digest, now) {
             return Ok(Some(hit));
         }
         let ticket = cache.ticket();
-        let found = self.inner.session_by_token(digest).await?;
-        if let (Some(ticket), Some((session, identity))) = (ticket, &found) {
-            cache.fill(ticket, session, identity, now);
+        let Some(mut found) = self.inner.shared_session_by_token(digest).await? else {
+            return Ok(None);
+        };
+        if let Some(ticket) = ticket {
+            found.memo = cache.fill_shared(ticket, &found, now);
         }
-        Ok(found)
+        Ok(Some(found))
     }
 
     async fn revoke_session_by_token(

@@ -5,6 +5,7 @@ use crate::identity::{Credential, CredentialType, Identity};
 use crate::ids::{FlowId, IdentityId, SessionId};
 use crate::session::Session;
 use crate::token::TokenDigest;
+use crate::whoami_cache::SharedSession;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -105,6 +106,17 @@ pub trait SessionStore: Send + Sync {
         &self,
         digest: &TokenDigest,
     ) -> Result<Option<(Session, Identity)>, StoreError>;
+    /// [`SessionStore::session_by_token`] for whoami: shared rather than copied, with the memo of
+    /// the whoami cache's entry when the answer comes from (or was just put in) the cache.
+    async fn shared_session_by_token(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<SharedSession>, StoreError> {
+        Ok(self
+            .session_by_token(digest)
+            .await?
+            .map(|(session, identity)| SharedSession::uncached(session, identity)))
+    }
     /// Marks the session with this token digest inactive. False if there is none.
     async fn revoke_session_by_token(
         &self,

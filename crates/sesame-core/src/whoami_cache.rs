@@ -8,7 +8,9 @@
 //! while its database read was in flight (the epoch below). A general-purpose cache would need a
 //! second structure kept in step with its evictions for the first, and cannot express the second.
 //! Eviction is first-in first-out, which for entries that all live the same `ttl` is also
-//! oldest-first; a hit takes a read lock and no write.
+//! oldest-first; a hit takes a read lock and no write, and copies nothing: the session and its
+//! identity are shared ([`SharedSession`]), and each entry has a [`Memo`] where the HTTP layer keeps
+//! what it rendered from it.
 
 use crate::identity::Identity;
 use crate::ids::{IdentityId, SessionId};
@@ -17,9 +19,10 @@ use crate::store::StoreError;
 use crate::token::TokenDigest;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 /// What a write may have changed, so the cached answers that depend on it are dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,9 +78,58 @@ impl Drop for Listening {
 pub struct Ticket(u64);
 
 struct Entry {
-    session: Session,
+    session: Arc<Session>,
     filled_at: DateTime<Utc>,
     seq: u64,
+    memo: Arc<Memo>,
+}
+
+/// A place for what a caller derives from one cached answer (the server keeps whoami's rendered
+/// body there). It belongs to the cache entry: an invalidation or eviction drops the entry and its
+/// memo with it, and a refill starts with an empty one, so nothing kept here outlives the answer.
+/// The session of an entry never changes; its identity is shared with the identity's other
+/// cached sessions and is replaced when one of them is filled again, so a memo that depends on
+/// the identity records which one it was made from (compare with [`Arc::ptr_eq`]).
+#[derive(Default)]
+pub struct Memo(OnceLock<Arc<dyn Any + Send + Sync>>);
+
+impl Memo {
+    /// The kept value, made by `make` if nothing was kept yet; `None` if what is kept is not a `T`.
+    pub fn get_or_init<T: Any + Send + Sync>(&self, make: impl FnOnce() -> T) -> Option<Arc<T>> {
+        let kept: Arc<dyn Any + Send + Sync> = self.0.get_or_init(|| Arc::new(make())).clone();
+        kept.downcast::<T>().ok()
+    }
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Memo")
+            .field("kept", &self.0.get().is_some())
+            .finish()
+    }
+}
+
+/// A session and its identity as whoami's lookup found them, shared rather than copied, with the
+/// [`Memo`] of the cache entry they are (when they come from, or were just put in, the cache).
+#[derive(Debug, Clone)]
+pub struct SharedSession {
+    /// The session.
+    pub session: Arc<Session>,
+    /// Its identity.
+    pub identity: Arc<Identity>,
+    /// The cache entry's memo.
+    pub memo: Option<Arc<Memo>>,
+}
+
+impl SharedSession {
+    /// An answer that is not in the cache.
+    pub fn uncached(session: Session, identity: Identity) -> Self {
+        Self {
+            session: Arc::new(session),
+            identity: Arc::new(identity),
+            memo: None,
+        }
+    }
 }
 
 /// An identity shared by the cached sessions of it, and which those are.
@@ -189,7 +241,7 @@ impl WhoamiCache {
 
     /// The cached session with this token digest and its identity, if one was cached less than
     /// `ttl` before `now`. The caller still applies the activity and AAL rules at `now`.
-    pub fn get(&self, token: &TokenDigest, now: DateTime<Utc>) -> Option<(Session, Identity)> {
+    pub fn get(&self, token: &TokenDigest, now: DateTime<Utc>) -> Option<SharedSession> {
         if !self.is_serving() {
             return None;
         }
@@ -206,7 +258,11 @@ impl WhoamiCache {
         if now - entry.filled_at >= self.ttl || now < entry.filled_at {
             return None;
         }
-        Some((entry.session.clone(), Identity::clone(&identity)))
+        Some(SharedSession {
+            session: entry.session.clone(),
+            identity,
+            memo: Some(entry.memo.clone()),
+        })
     }
 
     /// Taken before reading the database for [`WhoamiCache::fill`]; `None` while not serving.
@@ -218,12 +274,28 @@ impl WhoamiCache {
     /// Caches what the database answered for a ticket taken before the read, if the session is
     /// active at `now` (only positive answers are kept) and nothing was invalidated since.
     pub fn fill(&self, ticket: Ticket, session: &Session, identity: &Identity, now: DateTime<Utc>) {
+        self.fill_shared(
+            ticket,
+            &SharedSession::uncached(session.clone(), identity.clone()),
+            now,
+        );
+    }
+
+    /// [`WhoamiCache::fill`] without copying: caches `found` (whose memo is ignored) and returns
+    /// the new entry's memo, or `None` if nothing was cached.
+    pub fn fill_shared(
+        &self,
+        ticket: Ticket,
+        found: &SharedSession,
+        now: DateTime<Utc>,
+    ) -> Option<Arc<Memo>> {
+        let (session, identity) = (&found.session, &found.identity);
         if !session.is_active(now, Some(identity)) || session.identity_id != identity.id {
-            return;
+            return None;
         }
         let mut entries = self.write();
         if self.epoch.load(Ordering::Acquire) != ticket.0 || !self.is_serving() {
-            return;
+            return None;
         }
         let token = session.token_digest.clone();
         entries.remove(&token);
@@ -239,7 +311,7 @@ impl WhoamiCache {
         entries.next_seq += 1;
         entries.order.push_back((token.clone(), seq));
         entries.by_session.insert(session.id, token.clone());
-        let identity = Arc::new(identity.clone());
+        let identity = identity.clone();
         entries
             .by_identity
             .entry(session.identity_id)
@@ -251,15 +323,18 @@ impl WhoamiCache {
                 identity,
                 tokens: vec![token.clone()],
             });
+        let memo = Arc::new(Memo::default());
         entries.by_token.insert(
             token,
             Arc::new(Entry {
                 session: session.clone(),
                 filled_at: now,
                 seq,
+                memo: memo.clone(),
             }),
         );
         entries.compact();
+        Some(memo)
     }
 
     /// Drops what `what` names, and refuses the fills of reads that began before.

@@ -7,9 +7,12 @@
 //! is rendered once per identity version and kept ([`IdentityJson`]); a version is the identity
 //! itself, compared field by field on every use, so an answer can never show an outdated identity
 //! whatever wrote it. The session's own fields are written here directly.
+//!
+//! With the whoami cache on, a cached answer is not rendered again at all: the whole rendering
+//! ([`RenderedAnswer`]) is kept in the cache entry's memo and dies with the entry.
 
 use crate::json::SUCCESS_CONTENT_TYPE;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use sesame_core::IdentityId;
@@ -251,8 +254,42 @@ pub fn body(
 }
 
 /// The 200 response carrying [`body`].
-pub fn response(body: Vec<u8>) -> Response {
-    let mut res = Response::new(Body::from(body));
+/// whoami's answer rendered, with the identity it was rendered from. With the whoami cache on it is
+/// kept in the cache entry's [`sesame_core::whoami_cache::Memo`], so that a cached answer is not
+/// rendered again: the entry's session never changes, and the identity is compared by pointer.
+#[derive(Debug)]
+pub struct RenderedAnswer {
+    /// The identity the body shows.
+    pub identity: Arc<Identity>,
+    /// The 200 body.
+    pub body: Bytes,
+    /// `X-Kratos-Authenticated-Identity-Id`.
+    pub identity_id: Option<HeaderValue>,
+}
+
+impl RenderedAnswer {
+    /// Renders `session` (`active` at the time of the request) and `identity`.
+    pub fn new(
+        session: &Session,
+        active: bool,
+        identity: &Arc<Identity>,
+        kept: &IdentityJson,
+        public_base_url: &str,
+    ) -> Self {
+        let mut body = body(session, active, identity, kept, public_base_url);
+        // Kept for as long as the cache keeps the answer: without the growth slack.
+        body.shrink_to_fit();
+        Self {
+            identity: identity.clone(),
+            body: Bytes::from(body),
+            identity_id: HeaderValue::from_str(&identity.id.to_string()).ok(),
+        }
+    }
+}
+
+/// The 200 response around whoami's body.
+pub fn response(body: impl Into<Body>) -> Response {
+    let mut res = Response::new(body.into());
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(SUCCESS_CONTENT_TYPE),

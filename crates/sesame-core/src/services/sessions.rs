@@ -6,16 +6,20 @@ use crate::error::CoreError;
 use crate::identity::Identity;
 use crate::session::Session;
 use crate::token::{LogoutToken, SessionToken, TokenDigest};
+use crate::whoami_cache::{Memo, SharedSession};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
-/// whoami's answer: the session and its identity.
+/// whoami's answer: the session and its identity, shared with the whoami cache when they come
+/// from it, and the cache entry's memo (see [`Memo`]).
 #[derive(Debug, Clone)]
 pub struct WhoamiAnswer {
     /// The session.
-    pub session: Session,
+    pub session: Arc<Session>,
     /// Its identity.
-    pub identity: Identity,
+    pub identity: Arc<Identity>,
+    /// Where what is rendered from this answer can be kept while the cache keeps the answer.
+    pub memo: Option<Arc<Memo>>,
 }
 
 /// Session lookups and revocation.
@@ -34,8 +38,17 @@ impl SessionService {
         token: Option<&SessionToken>,
         now: DateTime<Utc>,
     ) -> Result<WhoamiAnswer, CoreError> {
-        let (session, identity) = active_session(&self.0, token, now)
+        let token = token.ok_or(CoreError::NoSession)?;
+        let SharedSession {
+            session,
+            identity,
+            memo,
+        } = self
+            .0
+            .store
+            .shared_session_by_token(&token.digest())
             .await?
+            .filter(|found| found.session.is_active(now, Some(&found.identity)))
             .ok_or(CoreError::NoSession)?;
         if !satisfies(
             self.0.settings.required_aal,
@@ -44,7 +57,11 @@ impl SessionService {
         ) {
             return Err(CoreError::Aal2Required);
         }
-        Ok(WhoamiAnswer { session, identity })
+        Ok(WhoamiAnswer {
+            session,
+            identity,
+            memo,
+        })
     }
 
     /// `DELETE /self-service/logout/api`: possession of the token is the credential.
@@ -105,8 +122,10 @@ impl SessionService {
 
     /// The wire view of whoami's answer.
     pub fn into_wire(&self, answer: WhoamiAnswer, now: DateTime<Utc>) -> sesame_types::Session {
-        answer
-            .session
-            .into_wire(now, Some(answer.identity), &self.0.settings.public_base_url)
+        Arc::unwrap_or_clone(answer.session).into_wire(
+            now,
+            Some(Arc::unwrap_or_clone(answer.identity)),
+            &self.0.settings.public_base_url,
+        )
     }
 }

@@ -566,7 +566,7 @@ fn the_whoami_cache_is_off_by_default_and_configured_by_file_or_environment() {
     let cache = &c.config.session.whoami.cache;
     assert!(!cache.enabled);
     assert_eq!(cache.ttl.to_string(), "1m");
-    assert_eq!(cache.max_entries, 20_000);
+    assert_eq!(cache.max_entries, 10_000);
 
     let yaml = "session:\n  whoami:\n    cache:\n      enabled: true\n      ttl: 30s\n      max_entries: 500\n";
     let c = load_with(Some(yaml), &[]).unwrap();

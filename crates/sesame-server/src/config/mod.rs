@@ -207,8 +207,8 @@ pub struct WhoamiCacheConfig {
     /// `session.whoami.cache.ttl`: the longest an answer is reused; default `1m`. Revocations,
     /// logouts and identity changes drop answers at once whatever the ttl.
     pub ttl: GoDuration,
-    /// `session.whoami.cache.max_entries`: default 20000 (about 2.2 KB each, so ≈ 45 MB when full);
-    /// the oldest answers make room.
+    /// `session.whoami.cache.max_entries`: default 10000 (about 5 KB each with the rendered answer
+    /// kept, so ≈ 50 MB when full); the oldest answers make room.
     pub max_entries: usize,
 }
 
@@ -217,7 +217,7 @@ impl Default for WhoamiCacheConfig {
         Self {
             enabled: false,
             ttl: GoDuration(Duration::from_secs(60)),
-            max_entries: 20_000,
+            max_entries: 10_000,
         }
     }
 }

@@ -5,12 +5,13 @@ use crate::browser::respond;
 use crate::error::ApiError;
 use crate::extract::{RequestToken, query_param};
 use crate::state::AppState;
-use crate::whoami_body;
+use crate::whoami_body::{self, RenderedAnswer};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use std::sync::Arc;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -47,7 +48,6 @@ async fn whoami(
             state.cacheable_sessions_max_age,
         )
     });
-    let identity_id = HeaderValue::from_str(&answer.identity.id.to_string());
     // §1.5: a session cookie whose recorded expiry is behind the session's (after an extension) is
     // re-issued for the session that was found.
     let refresh = match (&token.cookie, &token.token) {
@@ -57,16 +57,28 @@ async fn whoami(
         _ => None,
     };
     let active = answer.session.is_active(now, Some(&answer.identity));
-    let mut res = whoami_body::response(whoami_body::body(
-        &answer.session,
-        active,
-        &answer.identity,
-        &state.identity_json,
-        &state.public_base_url,
-    ));
-    if let Ok(id) = identity_id {
+    let render = || {
+        RenderedAnswer::new(
+            &answer.session,
+            active,
+            &answer.identity,
+            &state.identity_json,
+            &state.public_base_url,
+        )
+    };
+    // A cached answer is rendered once: what the cache entry's memo keeps is reused while the
+    // entry lives and shows the same identity (only active answers are cached, so only those).
+    let rendered = answer
+        .memo
+        .as_ref()
+        .filter(|_| active)
+        .and_then(|memo| memo.get_or_init(render))
+        .filter(|kept| Arc::ptr_eq(&kept.identity, &answer.identity))
+        .unwrap_or_else(|| Arc::new(render()));
+    let mut res = whoami_body::response(rendered.body.clone());
+    if let Some(id) = &rendered.identity_id {
         res.headers_mut()
-            .insert("x-kratos-authenticated-identity-id", id);
+            .insert("x-kratos-authenticated-identity-id", id.clone());
     }
     if let Some(Ok(seconds)) = cache_for {
         res.headers_mut().insert(CACHE_FOR, seconds);

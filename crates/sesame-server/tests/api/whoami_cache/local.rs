@@ -5,6 +5,7 @@ use super::*;
 use crate::sdk::{PASSWORD, log_in, sign_up};
 use crate::second_factors::{aal2_flow, link_totp, password_only_session, set_up_backup_codes};
 use sesame_testkit::api_test;
+use sesame_testkit::reqwest::header::HeaderValue;
 use sesame_testkit::sesame_client::UpdateLoginFlowBody;
 use sesame_testkit::sesame_client::UpdateSettingsFlowBody;
 
@@ -341,3 +342,40 @@ api_test!(
         assert_cached(&app, &me).await;
     }
 );
+
+api_test!(
+    a_cached_answer_is_byte_for_byte_what_a_server_without_the_cache_renders,
+    |backend: Backend| async move {
+        let app = cached(backend.clone()).spawn().await;
+        let (token, identity) = sign_up(&app.sdk(), "bytes@example.com").await;
+        rename(&app, &identity.to_string(), "Ada").await;
+        // The first answer fills the cache, the next ones come from the cache entry as rendered.
+        let first = answer(&app, &token).await;
+        let cached_again = answer(&app, &token).await;
+        assert_eq!(cached_again, first);
+        assert_eq!(first.0.to_str().unwrap(), identity.to_string());
+        // A node without the cache on the same database renders the same bytes.
+        let plain = crate::second_factors::mfa(TestApp::builder(backend))
+            .database_of(&app)
+            .spawn()
+            .await;
+        assert!(plain.whoami_cache().is_none());
+        assert_eq!(answer(&plain, &token).await, first);
+        drop(plain);
+        // After a change the entry is dropped; its successor is rendered from the new identity.
+        rename(&app, &identity.to_string(), "Grace").await;
+        let renamed = answer(&app, &token).await;
+        assert_ne!(renamed.1, first.1);
+        assert!(renamed.1.contains("\"Grace\""), "{}", renamed.1);
+        assert_eq!(answer(&app, &token).await, renamed);
+    }
+);
+
+/// whoami's identity header and body, the server's own URL written as `{public}`.
+async fn answer(app: &TestApp, token: &str) -> (HeaderValue, String) {
+    let res = whoami(app, token).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let id = res.headers()["x-kratos-authenticated-identity-id"].clone();
+    let body = res.text().await.unwrap();
+    (id, body.replace(&app.public_url, "{public}"))
+}
