@@ -253,7 +253,6 @@ pub fn body(
     out
 }
 
-/// The 200 response carrying [`body`].
 /// whoami's answer rendered, with the identity it was rendered from. With the whoami cache on it is
 /// kept in the cache entry's [`sesame_core::whoami_cache::Memo`], so that a cached answer is not
 /// rendered again: the entry's session never changes, and the identity is compared by pointer.

@@ -4,6 +4,7 @@
 use super::*;
 use crate::sdk::{PASSWORD, log_in, sign_up};
 use crate::second_factors::{aal2_flow, link_totp, password_only_session, set_up_backup_codes};
+use sesame_server::whoami_body::RenderedAnswer;
 use sesame_testkit::api_test;
 use sesame_testkit::reqwest::header::HeaderValue;
 use sesame_testkit::sesame_client::UpdateLoginFlowBody;
@@ -354,6 +355,19 @@ api_test!(
         let cached_again = answer(&app, &token).await;
         assert_eq!(cached_again, first);
         assert_eq!(first.0.to_str().unwrap(), identity.to_string());
+        let cache = app.whoami_cache().expect("the cache is on");
+        let entry = cache
+            .get(&TokenDigest::of(&token), app.clock.now())
+            .unwrap();
+        let kept = entry
+            .memo
+            .expect("a cached answer has a memo")
+            .get_or_init::<RenderedAnswer>(|| panic!("the first answer was kept rendered"))
+            .expect("the memo keeps the rendered answer");
+        assert_eq!(
+            String::from_utf8_lossy(&kept.body).replace(&app.public_url, "{public}"),
+            first.1
+        );
         // A node without the cache on the same database renders the same bytes.
         let plain = crate::second_factors::mfa(TestApp::builder(backend))
             .database_of(&app)
