@@ -130,7 +130,7 @@ async fn fresh_database(dsn: &str) -> Result<Dsn> {
     let parsed = Dsn::parse(dsn).map_err(|e| anyhow!(e))?;
     match &parsed {
         Dsn::Sqlite(path) => {
-            let file = path.split('?').next().unwrap_or(path);
+            let file = sesame_store::sqlite_file(path);
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{file}{suffix}"));
             }

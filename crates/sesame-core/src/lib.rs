@@ -14,6 +14,7 @@ pub mod error;
 pub mod flow;
 pub mod identity;
 pub mod ids;
+pub mod kept;
 pub mod lookup;
 pub mod messages;
 pub mod password;

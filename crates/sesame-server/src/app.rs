@@ -218,7 +218,7 @@ impl Application {
         .with_graceful_shutdown(signal(rx));
         let (a, b) = tokio::join!(async { public.await }, async { admin.await });
         // The listener stops with the server, not before: answers until the last one are correct.
-        if let (Some(bus), Some(_)) = (&self.bus, &self.listening) {
+        if let Some(bus) = &self.bus {
             bus.leave().await;
         }
         drop(self.listening);

@@ -49,6 +49,15 @@ impl serde_json::ser::Formatter for GoFormatter {
     }
 }
 
+/// Appends `s` as a JSON string exactly as [`to_vec`] writes strings (without the newline), for
+/// bodies written by hand.
+pub fn push_str(out: &mut Vec<u8>, s: &str) {
+    use serde::Serializer as _;
+    let mut ser = serde_json::Serializer::with_formatter(out, GoFormatter);
+    // Writing into a `Vec` cannot fail.
+    let _ = ser.serialize_str(s);
+}
+
 /// Serialises like Go's `json.Encoder` (with the trailing newline).
 pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
     let mut out = Vec::with_capacity(512);

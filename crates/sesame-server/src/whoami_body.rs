@@ -11,25 +11,22 @@
 //! With the whoami cache on, a cached answer is not rendered again at all: the whole rendering
 //! ([`RenderedAnswer`]) is kept in the cache entry's memo and dies with the entry.
 
-use crate::json::SUCCESS_CONTENT_TYPE;
+use crate::json::{SUCCESS_CONTENT_TYPE, push_str};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use sesame_core::IdentityId;
 use sesame_core::identity::{Identity, IdentityView};
+use sesame_core::kept::Kept;
 use sesame_core::session::Session;
-use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
 /// Identities whose JSON is kept: about 2 KB each (the identity and its JSON), so ≤ 4 MB.
 pub const IDENTITY_JSON_ENTRIES: usize = 2048;
 
 /// The public JSON of recently seen identities, each with the identity it was rendered from.
 #[derive(Debug)]
-pub struct IdentityJson {
-    entries: RwLock<HashMap<IdentityId, Arc<Rendered>>>,
-    capacity: usize,
-}
+pub struct IdentityJson(Kept<IdentityId, Rendered>);
 
 #[derive(Debug)]
 struct Rendered {
@@ -40,22 +37,13 @@ struct Rendered {
 impl IdentityJson {
     /// Keeps at most `capacity` identities.
     pub fn new(capacity: usize) -> Self {
-        Self {
-            entries: RwLock::new(HashMap::new()),
-            capacity: capacity.max(1),
-        }
+        Self(Kept::new(capacity))
     }
 
     /// Appends the identity's public JSON (as whoami shows it) to `out`: the kept rendering when it
     /// was made from an equal identity, else a new one, which is kept.
     pub fn append(&self, identity: &Identity, public_base_url: &str, out: &mut Vec<u8>) {
-        let kept = self
-            .entries
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&identity.id)
-            .cloned();
-        if let Some(kept) = kept.filter(|k| k.identity == *identity) {
+        if let Some(kept) = self.0.get(&identity.id).filter(|k| k.identity == *identity) {
             out.extend_from_slice(&kept.json);
             return;
         }
@@ -67,108 +55,24 @@ impl IdentityJson {
         };
         json.pop(); // the encoder's trailing newline
         out.extend_from_slice(&json);
-        let rendered = Arc::new(Rendered {
-            identity: identity.clone(),
-            json,
-        });
-        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
-        // Any one makes room: a live identity is rendered again on its next answer.
-        if entries.len() >= self.capacity
-            && !entries.contains_key(&identity.id)
-            && let Some(old) = entries.keys().next().copied()
-        {
-            entries.remove(&old);
-        }
-        entries.insert(identity.id, rendered);
+        self.0.keep(
+            identity.id,
+            Arc::new(Rendered {
+                identity: identity.clone(),
+                json,
+            }),
+        );
     }
 
     /// How many identities are kept.
     pub fn len(&self) -> usize {
-        self.entries
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        self.0.len()
     }
 
     /// Whether none is kept.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.0.is_empty()
     }
-}
-
-/// What a byte of a string needs: 0 nothing, `u` a `\u00XX` escape, `G` Go's `\u00XX` escape of
-/// `<`, `>`, `&`, `E` a look at the next bytes (U+2028 and U+2029 start with 0xE2), anything
-/// else the character of its short escape.
-static ESCAPE: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = b'u';
-        i += 1;
-    }
-    t[0x08] = b'b';
-    t[0x09] = b't';
-    t[0x0A] = b'n';
-    t[0x0C] = b'f';
-    t[0x0D] = b'r';
-    t[b'"' as usize] = b'"';
-    t[b'\\' as usize] = b'\\';
-    t[b'<' as usize] = b'G';
-    t[b'>' as usize] = b'G';
-    t[b'&' as usize] = b'G';
-    t[0xE2] = b'E';
-    t
-};
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// Appends `s` as a JSON string exactly as [`crate::json::to_vec`] writes it: serde_json's escapes
-/// plus Go's (`<`, `>`, `&`, U+2028, U+2029).
-pub fn push_str(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    out.push(b'"');
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let kind = ESCAPE[usize::from(b)];
-        if kind == 0 {
-            i += 1;
-            continue;
-        }
-        let line_separator = kind == b'E'
-            && bytes.get(i + 1) == Some(&0x80)
-            && matches!(bytes.get(i + 2), Some(0xA8 | 0xA9));
-        if kind == b'E' && !line_separator {
-            i += 1;
-            continue;
-        }
-        out.extend_from_slice(&bytes[start..i]);
-        match kind {
-            b'u' | b'G' => {
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 0xF)]);
-                i += 1;
-            }
-            b'E' => {
-                out.extend_from_slice(if bytes[i + 2] == 0xA8 {
-                    b"\\u2028"
-                } else {
-                    b"\\u2029"
-                });
-                i += 3;
-            }
-            short => {
-                out.push(b'\\');
-                out.push(short);
-                i += 1;
-            }
-        }
-        start = i;
-    }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
 }
 
 fn push_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
@@ -267,15 +171,14 @@ pub struct RenderedAnswer {
 }
 
 impl RenderedAnswer {
-    /// Renders `session` (`active` at the time of the request) and `identity`.
+    /// Renders whoami's answer: `session`, which whoami found active, and `identity`.
     pub fn new(
         session: &Session,
-        active: bool,
         identity: &Arc<Identity>,
         kept: &IdentityJson,
         public_base_url: &str,
     ) -> Self {
-        let mut body = body(session, active, identity, kept, public_base_url);
+        let mut body = body(session, true, identity, kept, public_base_url);
         // Kept for as long as the cache keeps the answer: without the growth slack.
         body.shrink_to_fit();
         Self {

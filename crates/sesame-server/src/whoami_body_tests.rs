@@ -9,7 +9,7 @@ use sesame_core::{LogoutToken, SessionId, SessionToken};
 
 const BASE: &str = "http://127.0.0.1:4433/";
 
-/// Every character class the two escapers treat differently.
+/// Every character class that JSON or Go escaping treats specially.
 const TRICKY: &str = "a\"b\\c/d\u{0}\u{1}\u{8}\u{9}\u{a}\u{c}\u{d}\u{1f}\u{7f} <x>&amp; \u{2028}\u{2029}\u{2027}\u{202a}\u{e2}€☃😀 ü";
 
 fn at(nanos: u32) -> DateTime<Utc> {

@@ -34,16 +34,13 @@ pub(crate) fn install(
     // Every node on PostgreSQL listens, cache or not: it must hear the other nodes confirm its
     // invalidations before it answers the write that caused them.
     let listening = bus.as_ref().map(|bus| bus.listen(cache.clone()));
-    if cache.is_none() && bus.is_none() {
-        return Installed {
-            store,
-            cache,
-            listening,
-            bus,
-        };
-    }
+    let store: Arc<dyn Store> = if cache.is_none() && bus.is_none() {
+        store
+    } else {
+        Arc::new(CachingStore::new(store, cache.clone(), bus.clone(), clock))
+    };
     Installed {
-        store: Arc::new(CachingStore::new(store, cache.clone(), bus.clone(), clock)),
+        store,
         cache,
         listening,
         bus,

@@ -70,6 +70,11 @@ impl Dsn {
     }
 }
 
+/// The file of a SQLite DSN's path (`PATH[?QUERY]`).
+pub fn sqlite_file(path: &str) -> &str {
+    path.split_once('?').map_or(path, |(file, _)| file)
+}
+
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
@@ -96,8 +101,7 @@ pub async fn connect(dsn: &Dsn) -> Result<Arc<dyn Store>, StoreError> {
             Ok(Arc::new(SqliteStore::new(pool, None)))
         }
         Dsn::Sqlite(path) => {
-            let (file, query) = path.split_once('?').unwrap_or((path.as_str(), ""));
-            let _ = query;
+            let file = sqlite_file(path);
             let options = SqliteConnectOptions::new()
                 .filename(file)
                 .create_if_missing(true)
@@ -224,7 +228,7 @@ pub async fn connect_for_bulk_load(dsn: &Dsn) -> Result<Arc<dyn Store>, StoreErr
     let Dsn::Sqlite(path) = dsn else {
         return connect(dsn).await;
     };
-    let file = path.split_once('?').map_or(path.as_str(), |(f, _)| f);
+    let file = sqlite_file(path);
     let options = SqliteConnectOptions::new()
         .filename(file)
         .create_if_missing(true)
@@ -245,7 +249,7 @@ pub async fn connect_for_bulk_load(dsn: &Dsn) -> Result<Arc<dyn Store>, StoreErr
 /// that a benchmark after a bulk load reads a settled file: while the log holds pages, every
 /// page a reader needs is first looked up in the log's index.
 pub async fn checkpoint_sqlite(path: &str) -> Result<(), StoreError> {
-    let file = path.split_once('?').map_or(path, |(f, _)| f);
+    let file = sqlite_file(path);
     let options = SqliteConnectOptions::new()
         .filename(file)
         .busy_timeout(Duration::from_secs(30));

@@ -12,14 +12,14 @@ use rusqlite::types::{Type, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
 use sesame_core::aal::Aal;
 use sesame_core::identity::Identity;
+use sesame_core::kept::Kept;
 use sesame_core::session::Session;
 use sesame_core::store::StoreError;
 use sesame_core::types::IdentityState;
 use sesame_core::{IdentityId, SessionId, TokenDigest};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -122,10 +122,7 @@ const DECODED_IDENTITIES: usize = 2048;
 /// answers: the row is read from the database every time, and a kept identity is only used when
 /// every byte of its row is the same as the one just read, so the result is exactly what decoding
 /// the row gives.
-struct DecodedIdentities {
-    kept: Mutex<HashMap<Uuid, Arc<Decoded>>>,
-    capacity: usize,
-}
+struct DecodedIdentities(Kept<Uuid, Decoded>);
 
 struct Decoded {
     row: Box<[u8]>,
@@ -139,10 +136,7 @@ thread_local! {
 
 impl DecodedIdentities {
     fn new(capacity: usize) -> Self {
-        Self {
-            kept: Mutex::new(HashMap::new()),
-            capacity: capacity.max(1),
-        }
+        Self(Kept::new(capacity))
     }
 
     /// The identity of the columns from `o` on: the kept one if its row is this row, else decoded.
@@ -153,28 +147,17 @@ impl DecodedIdentities {
                 encode(raw, r.get_ref(i)?);
             }
             let id = uuid(r, o)?;
-            let kept = self
-                .kept
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(&id)
-                .cloned();
-            if let Some(kept) = kept.filter(|k| *k.row == raw[..]) {
+            if let Some(kept) = self.0.get(&id).filter(|k| *k.row == raw[..]) {
                 return Ok(kept.identity.clone());
             }
             let identity = identity(r, o)?;
-            let decoded = Arc::new(Decoded {
-                row: raw.as_slice().into(),
-                identity: identity.clone(),
-            });
-            let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-            if kept.len() >= self.capacity
-                && !kept.contains_key(&id)
-                && let Some(old) = kept.keys().next().copied()
-            {
-                kept.remove(&old);
-            }
-            kept.insert(id, decoded);
+            self.0.keep(
+                id,
+                Arc::new(Decoded {
+                    row: raw.as_slice().into(),
+                    identity: identity.clone(),
+                }),
+            );
             Ok(identity)
         })
     }

@@ -56,22 +56,19 @@ async fn whoami(
         }
         _ => None,
     };
-    let active = answer.session.is_active(now, Some(&answer.identity));
     let render = || {
         RenderedAnswer::new(
             &answer.session,
-            active,
             &answer.identity,
             &state.identity_json,
             &state.public_base_url,
         )
     };
     // A cached answer is rendered once: what the cache entry's memo keeps is reused while the
-    // entry lives and shows the same identity (only active answers are cached, so only those).
+    // entry lives and shows the same identity.
     let rendered = answer
         .memo
         .as_ref()
-        .filter(|_| active)
         .and_then(|memo| memo.get_or_init(render))
         .filter(|kept| Arc::ptr_eq(&kept.identity, &answer.identity))
         .unwrap_or_else(|| Arc::new(render()));
