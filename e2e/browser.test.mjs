@@ -24,6 +24,7 @@ let evil; // an origin CORS does not allow
 let browser;
 
 before(async () => {
+  if (h.SKIP_WITHOUT_CHROMIUM) return;
   app = await h.startOrigin({
     '/': '<!doctype html><title>App</title><h1>An app on an allowed origin</h1>',
   });
@@ -66,7 +67,7 @@ const signUpByApi = (email, password) => h.signUpByApi(publicUrl, email, passwor
 
 // ---- tests ------------------------------------------------------------------------------------
 
-describe('built-in UI in a real browser', () => {
+describe('built-in UI in a real browser', { skip: h.SKIP_WITHOUT_CHROMIUM }, () => {
   test('(a) sign up, welcome page from whoami, sign out, then whoami is 401', { timeout: TEST_TIMEOUT }, async (t) => {
     const { context, page } = await newPage(t);
     const email = uniqueEmail('alice');
@@ -193,7 +194,7 @@ describe('built-in UI in a real browser', () => {
   });
 });
 
-describe('CORS for a single-page app on another origin', () => {
+describe('CORS for a single-page app on another origin', { skip: h.SKIP_WITHOUT_CHROMIUM }, () => {
   test('(b) credentialed whoami from the allowed origin is 200, from another origin a CORS failure', { timeout: TEST_TIMEOUT }, async (t) => {
     const { context, page } = await newPage(t);
     const email = uniqueEmail('carol');
@@ -250,7 +251,7 @@ describe('CORS for a single-page app on another origin', () => {
   });
 });
 
-describe('anti-CSRF in a real browser', () => {
+describe('anti-CSRF in a real browser', { skip: h.SKIP_WITHOUT_CHROMIUM }, () => {
   test('(c) a forged login form post from another origin is refused and signs no one in', { timeout: TEST_TIMEOUT }, async (t) => {
     const attacker = uniqueEmail('mallory');
     await signUpByApi(attacker);

@@ -18,6 +18,15 @@ import { chromium } from 'playwright-core';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SESAME_BIN = path.resolve(ROOT, process.env.SESAME_BIN ?? 'target/debug/sesame');
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+/** Whether this is a CI run (CI set, and neither empty, `false` nor `0`): nothing may be skipped. */
+export const IN_CI = !['', 'false', '0'].includes(process.env.CI ?? '');
+/**
+ * The `skip` option of every suite here: without a Chromium the suites are reported as skipped, with
+ * the reason, except in CI, where `launchChromium` then fails.
+ */
+export const SKIP_WITHOUT_CHROMIUM = existsSync(CHROMIUM) || IN_CI
+  ? false
+  : `needs Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM`;
 export const ARTIFACTS = path.join(ROOT, 'target', 'e2e');
 
 // Bounds: a whole test, one Playwright action or navigation, and server start-up.

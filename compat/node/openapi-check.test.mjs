@@ -1,20 +1,18 @@
 // The response-schema check itself (openapi-check.mjs), without a server: the official SDK talks to an
 // axios instance whose adapter answers with bodies made up here, some of them deliberately wrong, so
 // that the check is shown to catch what it is meant to catch, through the same interceptor the SDK
-// suite uses.
+// suite uses. It needs Kratos's OpenAPI document (SESAME_TEST_KRATOS_FIXTURES, see fixtures.mjs).
 //
 //   node --test compat/node/
 
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Configuration, FrontendApi, MetadataApi } from '@ory/kratos-client';
 import { OpenApiChecker, SchemaMismatchError, toJsonSchema } from './openapi-check.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const OPENAPI = path.resolve(ROOT, '..', 'shared', 'fixtures', 'kratos-openapi.json');
+import { OPENAPI, SKIP_WITHOUT_FIXTURES, requireFixtures } from './fixtures.mjs';
+
 const axios = createRequire(createRequire(import.meta.url).resolve('@ory/kratos-client'))('axios');
 const BASE = 'http://sesame.test';
 
@@ -86,7 +84,9 @@ async function mismatches(promise) {
   return error.mismatches.map((m) => m.message);
 }
 
-describe('openapi-check', () => {
+describe('openapi-check', { skip: SKIP_WITHOUT_FIXTURES }, () => {
+  before(requireFixtures);
+
   test('a valid whoami body passes through the SDK and is counted', async () => {
     const { checker, frontend } = fakeSdk(() => ({ status: 200, body: validSession() }));
     const res = await frontend.toSession();

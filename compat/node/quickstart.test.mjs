@@ -1,5 +1,6 @@
 // The official JavaScript SDK against Sesame started from Kratos's own quickstart configuration
-// (`../shared/fixtures/kratos-quickstart/kratos.yml`, Kratos's email-password quickstart, unchanged),
+// (`kratos-quickstart/kratos.yml` in SESAME_TEST_KRATOS_FIXTURES, Kratos's email-password quickstart,
+// unchanged; see fixtures.mjs),
 // with only what cannot be in the file overridden through Kratos's environment variables: the schema
 // URL (the file's `file:///etc/config/kratos/…` is a Docker path), and the listeners (free loopback
 // ports and the base URLs that go with them). Everything else is what the quickstart says: bcrypt
@@ -22,12 +23,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Configuration, FrontendApi, IdentityApi } from '@ory/kratos-client';
 import { OpenApiChecker } from './openapi-check.mjs';
 import { startSesame } from './sesame-server.mjs';
+import { OPENAPI, QUICKSTART, SKIP_WITHOUT_FIXTURES, requireFixtures } from './fixtures.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
 const SESAME_BIN = path.resolve(ROOT, process.env.SESAME_BIN ?? 'target/debug/sesame');
-const FIXTURES = path.resolve(ROOT, '..', 'shared', 'fixtures');
-const QUICKSTART = path.join(FIXTURES, 'kratos-quickstart');
 const ARTIFACTS = path.join(ROOT, 'target', 'compat-node');
 const LOG = path.join(ARTIFACTS, 'sesame-quickstart.log');
 
@@ -52,30 +52,6 @@ let checker;
 let frontend;
 let identities;
 const issuedSecrets = new Set([PASSWORD]); // tokens and cookies this run saw: none may reach the log
-
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  assert.ok(existsSync(SESAME_BIN), `no server binary at ${SESAME_BIN}: run \`cargo build -p sesame-cli\` or set SESAME_BIN`);
-  assert.ok(existsSync(path.join(QUICKSTART, 'kratos.yml')), `no ${QUICKSTART}/kratos.yml: shared/ must sit beside the repository`);
-  server = await startSesame({
-    bin: SESAME_BIN,
-    cwd: ROOT,
-    args: ['serve', '-c', path.join(QUICKSTART, 'kratos.yml')],
-    env: {
-      IDENTITY_SCHEMAS: JSON.stringify([{ id: 'default', url: pathToFileURL(path.join(QUICKSTART, 'identity.schema.json')).href }]),
-    },
-    log: LOG,
-  });
-  publicUrl = server.publicUrl;
-  checker = OpenApiChecker.load(path.join(FIXTURES, 'kratos-openapi.json'), { known: KNOWN_SCHEMA_MISMATCHES });
-  const http = checker.attach(axios.create({ maxRedirects: 0, timeout: 10_000 }));
-  frontend = new FrontendApi(new Configuration({ basePath: publicUrl.slice(0, -1) }), undefined, http);
-  identities = new IdentityApi(new Configuration({ basePath: server.adminUrl.slice(0, -1) }), undefined, http);
-});
-
-after(async () => {
-  await server?.stop();
-});
 
 const uniqueEmail = (who) => `${who}-${randomUUID().slice(0, 8)}@example.com`;
 const nodeNamed = (flow, name) => flow.ui.nodes.find((n) => n.attributes.name === name);
@@ -117,7 +93,31 @@ class CookieJar {
   }
 }
 
-describe('the SDK against Kratos\'s quickstart configuration', () => {
+describe('the SDK against Kratos\'s quickstart configuration', { skip: SKIP_WITHOUT_FIXTURES }, () => {
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    assert.ok(existsSync(SESAME_BIN), `no server binary at ${SESAME_BIN}: run \`cargo build -p sesame-cli\` or set SESAME_BIN`);
+    requireFixtures();
+    server = await startSesame({
+      bin: SESAME_BIN,
+      cwd: ROOT,
+      args: ['serve', '-c', path.join(QUICKSTART, 'kratos.yml')],
+      env: {
+        IDENTITY_SCHEMAS: JSON.stringify([{ id: 'default', url: pathToFileURL(path.join(QUICKSTART, 'identity.schema.json')).href }]),
+      },
+      log: LOG,
+    });
+    publicUrl = server.publicUrl;
+    checker = OpenApiChecker.load(OPENAPI, { known: KNOWN_SCHEMA_MISMATCHES });
+    const http = checker.attach(axios.create({ maxRedirects: 0, timeout: 10_000 }));
+    frontend = new FrontendApi(new Configuration({ basePath: publicUrl.slice(0, -1) }), undefined, http);
+    identities = new IdentityApi(new Configuration({ basePath: server.adminUrl.slice(0, -1) }), undefined, http);
+  });
+
+  after(async () => {
+    await server?.stop();
+  });
+
   test('native registration (quickstart traits, bcrypt cost 8), login, toSession, logout', { timeout: TEST_TIMEOUT }, async () => {
     const email = uniqueEmail('qs-native');
     const traits = { email, name: { first: 'Ada', last: 'Lovelace' } };

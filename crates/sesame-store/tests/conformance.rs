@@ -4,7 +4,7 @@
 //! runs in memory, or in a temporary file when the check also takes the `db` handle (reconnects,
 //! raw storage). PostgreSQL (`SESAME_TEST_POSTGRES_URL`) gets a fresh schema per test, dropped when
 //! the test passes and kept (and named on stderr) when it fails. Without the variable the
-//! PostgreSQL half is skipped, except under `CI`, where that is an error.
+//! PostgreSQL half is reported as ignored, except under `CI`, where that is an error.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -60,14 +60,16 @@ macro_rules! conformance {
                 $db.finish().await;
             }
 
-            #[tokio::test]
-            async fn postgres() {
-                let Some($db) = TestDb::postgres() else { return };
-                {
-                    let $store = $db.open().await;
-                    $body
+            sesame_testenv::needs_postgres! {
+                #[tokio::test]
+                async fn postgres() {
+                    let $db = TestDb::postgres();
+                    {
+                        let $store = $db.open().await;
+                        $body
+                    }
+                    $db.finish().await;
                 }
-                $db.finish().await;
             }
         }
     };
@@ -102,21 +104,9 @@ impl TestDb {
         }
     }
 
-    /// A fresh schema on `SESAME_TEST_POSTGRES_URL`; `None` (skipped) when unset, outside CI.
-    fn postgres() -> Option<Self> {
-        match std::env::var("SESAME_TEST_POSTGRES_URL") {
-            Ok(url) if !url.trim().is_empty() => Some(Self::postgres_at(url)),
-            _ if std::env::var_os("CI").is_some() => panic!(
-                "SESAME_TEST_POSTGRES_URL is not set but CI is: the PostgreSQL conformance suite \
-                 must not be skipped in CI (set it to e.g. postgres://postgres@127.0.0.1:5432/test)"
-            ),
-            _ => {
-                eprintln!(
-                    "skipped: PostgreSQL conformance check (SESAME_TEST_POSTGRES_URL is not set)"
-                );
-                None
-            }
-        }
+    /// A fresh schema on `SESAME_TEST_POSTGRES_URL`.
+    fn postgres() -> Self {
+        Self::postgres_at(sesame_testenv::postgres_url())
     }
 
     fn postgres_at(url: String) -> Self {

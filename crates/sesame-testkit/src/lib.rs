@@ -27,6 +27,8 @@ use tokio::task::JoinHandle;
 pub use reqwest;
 pub use serde_json;
 pub use sesame_client;
+pub use sesame_testenv as testenv;
+pub use sesame_testenv::{KratosFixtures, needs_kratos_fixtures, needs_postgres};
 
 /// The session cookie key (`secrets.cookie`) of test servers started without a configuration file.
 pub const TEST_COOKIE_SECRET: &str = "test-cookie-secret-0123456789";
@@ -59,27 +61,40 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// PostgreSQL from `SESAME_TEST_POSTGRES_URL`. Unset: `None` (the test is skipped) on a
-    /// developer machine, but a panic under `CI`, where PostgreSQL must be tested.
-    pub fn postgres_or_skip() -> Option<Backend> {
-        match std::env::var("SESAME_TEST_POSTGRES_URL") {
-            Ok(url) if !url.is_empty() => Some(Backend::Postgres(url)),
-            _ if std::env::var_os("CI").is_some() => {
-                panic!(
-                    "SESAME_TEST_POSTGRES_URL must be set in CI: PostgreSQL tests may not be skipped"
-                )
-            }
-            _ => {
-                eprintln!("SESAME_TEST_POSTGRES_URL is not set: skipping the PostgreSQL variant");
-                None
-            }
-        }
+    /// PostgreSQL from `SESAME_TEST_POSTGRES_URL`, for a test that [`needs_postgres!`]: a panic
+    /// naming the variable when it is not set.
+    pub fn postgres() -> Backend {
+        Backend::Postgres(sesame_testenv::postgres_url())
     }
 }
 
-/// Runs a test body on SQLite and on PostgreSQL: `api_test!(name, |backend| async move { … });`
+/// Runs a test body on SQLite and on PostgreSQL: `api_test!(name, |backend| async move { … });`.
+/// The PostgreSQL variant is reported as ignored without `SESAME_TEST_POSTGRES_URL` (outside CI).
+/// `api_test!(name, needs_kratos_fixtures, |backend| …)` is a test that also needs Kratos's
+/// documents ([`KratosFixtures`]): both variants are ignored without them.
 #[macro_export]
 macro_rules! api_test {
+    ($(#[$meta:meta])* $name:ident, needs_kratos_fixtures, $body:expr) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $crate::needs_kratos_fixtures! {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    ($body)($crate::Backend::Sqlite).await
+                }
+            }
+
+            $crate::testenv::needs_postgres_and_kratos_fixtures! {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    ($body)($crate::Backend::postgres()).await
+                }
+            }
+        }
+    };
     ($(#[$meta:meta])* $name:ident, $body:expr) => {
         $(#[$meta])*
         mod $name {
@@ -91,10 +106,10 @@ macro_rules! api_test {
                 ($body)($crate::Backend::Sqlite).await
             }
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(backend) = $crate::Backend::postgres_or_skip() {
-                    ($body)(backend).await
+            $crate::needs_postgres! {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    ($body)($crate::Backend::postgres()).await
                 }
             }
         }

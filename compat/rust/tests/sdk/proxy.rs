@@ -11,7 +11,8 @@
 //! A body that does not match the document is recorded and answered with `502` and the mismatch as
 //! text (so the SDK call fails on the spot, with the field in its error), and [`Checks::finish`],
 //! which every test calls last, fails the test with every mismatch and also when no body at all
-//! was validated.
+//! was validated. Without the document (`SESAME_TEST_KRATOS_FIXTURES` unset, outside CI) the
+//! proxies only relay, and the SDK suite still runs in full.
 
 use crate::openapi::{self, Outcome};
 use axum::Router;
@@ -86,6 +87,12 @@ impl Checks {
             "responses that do not match Kratos's OpenAPI document:\n  {}",
             failures.join("\n  ")
         );
+        if openapi::document().is_none() {
+            // Without Kratos's document nothing is checked; `openapi`'s own tests, and
+            // `every_sdk_response_is_checked_against_kratos_openapi_document`, are then reported
+            // as ignored.
+            return;
+        }
         let seen = self.record.seen.lock().unwrap().clone();
         let validated = self.validated();
         assert!(
@@ -188,7 +195,10 @@ async fn forward(State(up): State<Arc<Upstream>>, request: Request) -> Response 
     let content_type = answer_headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let result = openapi::document().try_check(
+    let Some(document) = openapi::document() else {
+        return relay(status, &answer_headers, bytes);
+    };
+    let result = document.try_check(
         parts.method.as_str(),
         parts.uri.path(),
         status.as_u16(),
@@ -225,11 +235,16 @@ async fn forward(State(up): State<Arc<Upstream>>, request: Request) -> Response 
         }
     }
 
+    relay(status, &answer_headers, bytes)
+}
+
+/// Sesame's answer, passed on unchanged.
+fn relay(status: StatusCode, headers: &HeaderMap, body: axum::body::Bytes) -> Response {
     let mut response = Response::builder().status(status);
-    for (name, value) in &answer_headers {
+    for (name, value) in headers {
         if passes(name) {
             response = response.header(name, value);
         }
     }
-    response.body(Body::from(bytes)).unwrap()
+    response.body(Body::from(body)).unwrap()
 }

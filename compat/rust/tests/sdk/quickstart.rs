@@ -1,5 +1,5 @@
 //! The SDK against Sesame started from Kratos's own quickstart configuration
-//! (`../shared/fixtures/kratos-quickstart/kratos.yml`, unchanged) with only the schema URL pointed at
+//! (`kratos-quickstart/kratos.yml` of `SESAME_TEST_KRATOS_FIXTURES`, unchanged) with only the schema URL pointed at
 //! the fixture schema (`IDENTITY_SCHEMAS`); the testkit owns the database and the listeners, so the
 //! file's base URLs follow the bound ports. Everything else is the quickstart's: bcrypt cost 8,
 //! the `session` + `show_verification_ui` registration hooks, CORS, 10m flow lifespans.
@@ -11,46 +11,28 @@ use ory_kratos_client::models::UpdateRegistrationFlowWithPasswordMethod;
 use ory_kratos_client::models::{PerformNativeLogoutBody, UpdateRegistrationFlowBody};
 use reqwest::StatusCode;
 use serde_json::json;
-use sesame_testkit::{Backend, TestApp, api_test};
-use std::path::{Path, PathBuf};
+use sesame_testkit::{Backend, KratosFixtures, TestApp, api_test};
 
-/// `../shared/fixtures/kratos-quickstart` beside the repository; `None` (skipped) only outside CI.
-fn quickstart_dir() -> Option<PathBuf> {
-    let dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/kratos-quickstart");
-    if dir.join("kratos.yml").is_file() {
-        return Some(dir.canonicalize().unwrap());
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI is set but {} is missing: shared/ must sit beside the repository",
-        dir.display()
-    );
-    eprintln!("skipped: {} is absent (CI always has it)", dir.display());
-    None
-}
-
-async fn quickstart_app(backend: Backend) -> Option<TestApp> {
-    let dir = quickstart_dir()?;
+/// A server on the quickstart's `kratos.yml`, with the schema URL pointed at the quickstart's
+/// schema.
+async fn quickstart_app(backend: Backend) -> TestApp {
+    let fixtures = KratosFixtures::required();
     let schemas = json!([{
         "id": "default",
-        "url": format!("file://{}", dir.join("identity.schema.json").display()),
+        "url": format!("file://{}", fixtures.quickstart_schema().display()),
     }]);
-    Some(
-        TestApp::builder(backend)
-            .config_file(dir.join("kratos.yml"))
-            .env("IDENTITY_SCHEMAS", &schemas.to_string())
-            .spawn()
-            .await,
-    )
+    TestApp::builder(backend)
+        .config_file(fixtures.quickstart_config())
+        .env("IDENTITY_SCHEMAS", &schemas.to_string())
+        .spawn()
+        .await
 }
 
 api_test!(
     the_sdk_runs_against_the_kratos_quickstart_config,
+    needs_kratos_fixtures,
     |backend| async move {
-        let Some(app) = quickstart_app(backend).await else {
-            return;
-        };
+        let app = quickstart_app(backend).await;
         let checks = Checks::for_app(&app).await;
         let public = native(&checks.public_url);
         let email = "ada@example.com";

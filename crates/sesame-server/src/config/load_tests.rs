@@ -292,98 +292,80 @@ fn only_the_public_port_has_cors() {
     );
 }
 
-/// `../shared/fixtures/kratos-quickstart/` beside the repository, as CI places it; `None` (the test
-/// is skipped with a message) only outside CI.
-fn quickstart_dir() -> Option<std::path::PathBuf> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/kratos-quickstart");
-    if dir.join("kratos.yml").is_file() {
-        return Some(dir.canonicalize().unwrap());
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI is set but {} is missing: shared/ must sit beside the repository",
-        dir.display()
-    );
-    eprintln!(
-        "skipped: {} is absent (shared/ is not beside the repository; CI always has it)",
-        dir.display()
-    );
-    None
-}
+sesame_testenv::needs_kratos_fixtures! {
+    #[test]
+    fn kratos_quickstart_config_loads_with_one_warning_per_unimplemented_section() {
+        let dir = sesame_testenv::KratosFixtures::required().quickstart_dir();
+        let schema_url = format!(
+            "[{{\"id\":\"default\",\"url\":\"file://{}\"}}]",
+            dir.join("identity.schema.json").display()
+        );
+        let env: HashMap<&str, String> = [("IDENTITY_SCHEMAS", schema_url)].into_iter().collect();
+        let c = load(Some(&dir.join("kratos.yml")), false, &|k| {
+            env.get(k).cloned()
+        })
+        .unwrap_or_else(|e| panic!("the quickstart config does not load: {e}"));
 
-#[test]
-fn kratos_quickstart_config_loads_with_one_warning_per_unimplemented_section() {
-    let Some(dir) = quickstart_dir() else { return };
-    let schema_url = format!(
-        "[{{\"id\":\"default\",\"url\":\"file://{}\"}}]",
-        dir.join("identity.schema.json").display()
-    );
-    let env: HashMap<&str, String> = [("IDENTITY_SCHEMAS", schema_url)].into_iter().collect();
-    let c = load(Some(&dir.join("kratos.yml")), false, &|k| {
-        env.get(k).cloned()
-    })
-    .unwrap_or_else(|e| panic!("the quickstart config does not load: {e}"));
+        assert_eq!(c.dsn, Dsn::Memory);
+        assert_eq!(
+            c.config.serve.admin.base_url.as_deref(),
+            Some("http://kratos:4434/")
+        );
+        assert_eq!(
+            c.config.hashers.algorithm,
+            sesame_core::password::Algorithm::Bcrypt
+        );
+        assert_eq!(c.config.hashers.bcrypt.cost, 8);
+        assert!(c.cors.is_some(), "serve.public.cors.enabled: true");
+        assert_eq!(c.config.selfservice.allowed_return_urls.len(), 3);
+        assert_eq!(c.config.selfservice.flows.login.lifespan.to_string(), "10m");
+        assert!(c.config.log.leak_sensitive_values);
+        let traits = &c.schemas.default_schema().id;
+        assert_eq!(traits, "default");
 
-    assert_eq!(c.dsn, Dsn::Memory);
-    assert_eq!(
-        c.config.serve.admin.base_url.as_deref(),
-        Some("http://kratos:4434/")
-    );
-    assert_eq!(
-        c.config.hashers.algorithm,
-        sesame_core::password::Algorithm::Bcrypt
-    );
-    assert_eq!(c.config.hashers.bcrypt.cost, 8);
-    assert!(c.cors.is_some(), "serve.public.cors.enabled: true");
-    assert_eq!(c.config.selfservice.allowed_return_urls.len(), 3);
-    assert_eq!(c.config.selfservice.flows.login.lifespan.to_string(), "10m");
-    assert!(c.config.log.leak_sensitive_values);
-    let traits = &c.schemas.default_schema().id;
-    assert_eq!(traits, "default");
-
-    // Every section Sesame does not implement yet: exactly one warning, naming the key.
-    let unknown: Vec<&str> = c
-        .warnings
-        .iter()
-        .filter_map(|w| w.strip_prefix("unknown or unsupported config key `"))
-        .map(|w| w.split('`').next().unwrap())
-        .collect();
-    let mut sorted = unknown.clone();
-    sorted.sort_unstable();
-    assert_eq!(
-        sorted,
-        [
-            "ciphers",
-            "courier",
-            "feature_flags.use_continue_with_transitions",
-            "secrets.cipher",
-            "selfservice.flows.recovery",
-            "selfservice.flows.verification",
-            "selfservice.methods.code",
-            "selfservice.methods.link",
-        ],
-        "{:#?}",
-        c.warnings
-    );
-    // The rest: the registration hook Sesame does not run yet, the deliberately ignored
-    // leak_sensitive_values, and CORS for every origin (the quickstart keeps Kratos's default `*`).
-    let others: Vec<&String> = c
-        .warnings
-        .iter()
-        .filter(|w| !w.starts_with("unknown or unsupported config key"))
-        .collect();
-    assert_eq!(others.len(), 3, "{others:#?}");
-    assert!(others[0].contains("`show_verification_ui`"), "{others:#?}");
-    assert!(
-        others[1].starts_with("log.leak_sensitive_values"),
-        "{others:#?}"
-    );
-    assert!(others[2].contains("allows every origin"), "{others:#?}");
-    // No warning repeats a value from the file (secrets, the SMTP password).
-    for w in &c.warnings {
-        for secret in ["PLEASE-CHANGE-ME", "32-LONG-SECRET", "test:test"] {
-            assert!(!w.contains(secret), "{w}");
+        // Every section Sesame does not implement yet: exactly one warning, naming the key.
+        let unknown: Vec<&str> = c
+            .warnings
+            .iter()
+            .filter_map(|w| w.strip_prefix("unknown or unsupported config key `"))
+            .map(|w| w.split('`').next().unwrap())
+            .collect();
+        let mut sorted = unknown.clone();
+        sorted.sort_unstable();
+        assert_eq!(
+            sorted,
+            [
+                "ciphers",
+                "courier",
+                "feature_flags.use_continue_with_transitions",
+                "secrets.cipher",
+                "selfservice.flows.recovery",
+                "selfservice.flows.verification",
+                "selfservice.methods.code",
+                "selfservice.methods.link",
+            ],
+            "{:#?}",
+            c.warnings
+        );
+        // The rest: the registration hook Sesame does not run yet, the deliberately ignored
+        // leak_sensitive_values, and CORS for every origin (the quickstart keeps Kratos's default `*`).
+        let others: Vec<&String> = c
+            .warnings
+            .iter()
+            .filter(|w| !w.starts_with("unknown or unsupported config key"))
+            .collect();
+        assert_eq!(others.len(), 3, "{others:#?}");
+        assert!(others[0].contains("`show_verification_ui`"), "{others:#?}");
+        assert!(
+            others[1].starts_with("log.leak_sensitive_values"),
+            "{others:#?}"
+        );
+        assert!(others[2].contains("allows every origin"), "{others:#?}");
+        // No warning repeats a value from the file (secrets, the SMTP password).
+        for w in &c.warnings {
+            for secret in ["PLEASE-CHANGE-ME", "32-LONG-SECRET", "test:test"] {
+                assert!(!w.contains(secret), "{w}");
+            }
         }
     }
 }

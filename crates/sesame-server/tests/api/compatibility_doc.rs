@@ -1,5 +1,5 @@
 //! docs/compatibility.md cannot drift from Kratos's OpenAPI document: every operation of
-//! `../shared/fixtures/kratos-openapi.json` has exactly one row in the "Operations" table, with the
+//! `kratos-openapi.json` (in `SESAME_TEST_KRATOS_FIXTURES`) has exactly one row in the "Operations" table, with the
 //! document's method and path and one of the three statuses. (Which rows may say supported or partly
 //! is checked by the JavaScript SDK suite, which knows what it called.)
 
@@ -11,18 +11,9 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// `(operationId → (METHOD, path))` from the OpenAPI document, or `None` outside CI without `shared/`.
-fn openapi_operations() -> Option<BTreeMap<String, (String, String)>> {
-    let file = repo_root().join("../shared/fixtures/kratos-openapi.json");
-    if !file.is_file() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but {} is missing: shared/ must sit beside the repository",
-            file.display()
-        );
-        eprintln!("skipped: {} is absent (CI always has it)", file.display());
-        return None;
-    }
+/// `(operationId → (METHOD, path))` from Kratos's OpenAPI document.
+fn openapi_operations() -> BTreeMap<String, (String, String)> {
+    let file = sesame_testkit::KratosFixtures::required().openapi();
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     let mut ops = BTreeMap::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -39,7 +30,7 @@ fn openapi_operations() -> Option<BTreeMap<String, (String, String)>> {
         ops.len(),
         file.display()
     );
-    Some(ops)
+    ops
 }
 
 /// The rows of the "Operations" table: `(operationId, METHOD, path, status)`.
@@ -67,46 +58,46 @@ fn doc_rows() -> Vec<(String, String, String, String)> {
         .collect()
 }
 
-#[test]
-fn the_operations_table_lists_every_openapi_operation_once() {
-    let Some(ops) = openapi_operations() else {
-        return;
-    };
-    let rows = doc_rows();
-    let mut problems = Vec::new();
-    let mut seen = BTreeMap::new();
-    for (id, method, path, status) in &rows {
-        if seen.insert(id.clone(), ()).is_some() {
-            problems.push(format!("`{id}` is listed twice"));
+sesame_testkit::needs_kratos_fixtures! {
+    #[test]
+    fn the_operations_table_lists_every_openapi_operation_once() {
+        let ops = openapi_operations();
+        let rows = doc_rows();
+        let mut problems = Vec::new();
+        let mut seen = BTreeMap::new();
+        for (id, method, path, status) in &rows {
+            if seen.insert(id.clone(), ()).is_some() {
+                problems.push(format!("`{id}` is listed twice"));
+            }
+            match ops.get(id) {
+                None => problems.push(format!(
+                    "`{id}` is not an operation of the OpenAPI document"
+                )),
+                Some((m, p)) if (m, p) != (method, path) => problems.push(format!(
+                    "`{id}` is {m} {p} in the OpenAPI document, the table says {method} {path}"
+                )),
+                Some(_) => {}
+            }
+            let known = status == "supported"
+                || status == "not yet"
+                || status
+                    .strip_prefix("partly: ")
+                    .is_some_and(|what| !what.trim().is_empty());
+            if !known {
+                problems.push(format!(
+                    "`{id}`: status {status:?} is none of `supported`, `partly: <what is missing>`, `not yet`"
+                ));
+            }
         }
-        match ops.get(id) {
-            None => problems.push(format!(
-                "`{id}` is not an operation of the OpenAPI document"
-            )),
-            Some((m, p)) if (m, p) != (method, path) => problems.push(format!(
-                "`{id}` is {m} {p} in the OpenAPI document, the table says {method} {path}"
-            )),
-            Some(_) => {}
+        for (id, (m, p)) in &ops {
+            if !seen.contains_key(id) {
+                problems.push(format!("`{id}` ({m} {p}) is missing from the table"));
+            }
         }
-        let known = status == "supported"
-            || status == "not yet"
-            || status
-                .strip_prefix("partly: ")
-                .is_some_and(|what| !what.trim().is_empty());
-        if !known {
-            problems.push(format!(
-                "`{id}`: status {status:?} is none of `supported`, `partly: <what is missing>`, `not yet`"
-            ));
-        }
+        assert!(
+            problems.is_empty(),
+            "docs/compatibility.md is out of date:\n  {}",
+            problems.join("\n  ")
+        );
     }
-    for (id, (m, p)) in &ops {
-        if !seen.contains_key(id) {
-            problems.push(format!("`{id}` ({m} {p}) is missing from the table"));
-        }
-    }
-    assert!(
-        problems.is_empty(),
-        "docs/compatibility.md is out of date:\n  {}",
-        problems.join("\n  ")
-    );
 }

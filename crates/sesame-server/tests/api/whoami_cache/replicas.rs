@@ -4,7 +4,8 @@
 //! that loses its notification connection stops trusting its cache, and recovers.
 //!
 //! Each node is a full, independent server (its own pools, cache and listener connection) built by
-//! the testkit on the same schema.
+//! the testkit on the same schema. These tests need PostgreSQL: without `SESAME_TEST_POSTGRES_URL`
+//! they are reported as ignored.
 
 use super::*;
 use crate::sdk::{PASSWORD, log_in, sign_up};
@@ -77,9 +78,7 @@ async fn change(a: &TestApp, change: Change, email: &str, token: &str, identity:
 }
 
 async fn one_service(cache: bool) {
-    let Some(Backend::Postgres(url)) = Backend::postgres_or_skip() else {
-        return;
-    };
+    let url = sesame_testkit::testenv::postgres_url();
     let (a, b) = two_nodes(url, cache).await;
     assert_eq!(b.whoami_cache().is_some(), cache);
     for (n, what) in [
@@ -120,14 +119,18 @@ async fn one_service(cache: bool) {
     assert_eq!(after["expires_at"], extended["expires_at"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_nodes_behave_as_one_service_with_the_cache_on() {
-    one_service(true).await;
+sesame_testkit::needs_postgres! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_nodes_behave_as_one_service_with_the_cache_on() {
+        one_service(true).await;
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_nodes_behave_as_one_service_with_the_cache_off() {
-    one_service(false).await;
+sesame_testkit::needs_postgres! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_nodes_behave_as_one_service_with_the_cache_off() {
+        one_service(false).await;
+    }
 }
 
 /// The backend pids of the schema's listening connections.
@@ -163,23 +166,92 @@ async fn wait_for_listeners(
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_without_the_cache_still_waits_for_the_nodes_that_cache() {
-    let Some(Backend::Postgres(url)) = Backend::postgres_or_skip() else {
-        return;
-    };
-    let admin = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-        .unwrap();
-    let a = TestApp::spawn(Backend::Postgres(url.clone())).await;
-    assert!(a.whoami_cache().is_none());
-    let schema = a.pg_schema().unwrap().to_owned();
-    wait_for_listeners(&admin, &schema, 1, &BTreeSet::new()).await;
-    let b = cached(Backend::Postgres(url)).database_of(&a).spawn().await;
-    for n in 0..3 {
-        let (token, _) = sign_up(&a.sdk(), &format!("mixed{n}@example.com")).await;
+sesame_testkit::needs_postgres! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_node_without_the_cache_still_waits_for_the_nodes_that_cache() {
+        let url = sesame_testkit::testenv::postgres_url();
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
+        let a = TestApp::spawn(Backend::Postgres(url.clone())).await;
+        assert!(a.whoami_cache().is_none());
+        let schema = a.pg_schema().unwrap().to_owned();
+        wait_for_listeners(&admin, &schema, 1, &BTreeSet::new()).await;
+        let b = cached(Backend::Postgres(url)).database_of(&a).spawn().await;
+        for n in 0..3 {
+            let (token, _) = sign_up(&a.sdk(), &format!("mixed{n}@example.com")).await;
+            assert_cached(&b, &token).await;
+            let res = a
+                .public(Method::DELETE, "/self-service/logout/api")
+                .json(&json!({"session_token": token}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::NO_CONTENT);
+            assert_refused(&b, &token).await;
+        }
+        drop(b);
+    }
+}
+
+sesame_testkit::needs_postgres! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_node_that_loses_its_notification_connection_drops_its_cache_and_recovers() {
+        let url = sesame_testkit::testenv::postgres_url();
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
+        let a = cached(Backend::Postgres(url.clone())).spawn().await;
+        let schema = a.pg_schema().unwrap().to_owned();
+        let a_listener = wait_for_listeners(&admin, &schema, 1, &BTreeSet::new()).await;
+        let b = cached(Backend::Postgres(url)).database_of(&a).spawn().await;
+        let both = wait_for_listeners(&admin, &schema, 2, &BTreeSet::new()).await;
+        let b_listener: BTreeSet<i32> = both.difference(&a_listener).copied().collect();
+        let b_cache = b.whoami_cache().unwrap();
+
+        // B caches a session; then it is revoked behind every node's back (no notification), so only
+        // dropping the cache can make B see it.
+        let (token, _) = sign_up(&a.sdk(), "lost@example.com").await;
+        assert_cached(&b, &token).await;
+        let now = a.clock.now();
+        raw_store(&a)
+            .await
+            .revoke_session_by_token(&TokenDigest::of(&token), now)
+            .await
+            .unwrap();
+        assert_eq!(
+            whoami(&b, &token).await.status(),
+            StatusCode::OK,
+            "served from B's cache"
+        );
+
+        // B's notification connection dies: B drops its cache, reconnects, and refuses the session.
+        let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+            .bind(b_listener.iter().next().copied().unwrap())
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+        assert!(killed);
+        let mut gone = both.clone();
+        gone.retain(|pid| b_listener.contains(pid));
+        let now_listening = wait_for_listeners(&admin, &schema, 2, &gone).await;
+        assert!(
+            now_listening.is_superset(&a_listener),
+            "A kept its connection"
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !b_cache.is_serving() {
+            assert!(Instant::now() < deadline, "B's cache did not resume");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_refused(&b, &token).await;
+
+        // Recovered: B caches again and hears A's revocations again.
+        let (token, _) = sign_up(&a.sdk(), "back@example.com").await;
         assert_cached(&b, &token).await;
         let res = a
             .public(Method::DELETE, "/self-service/logout/api")
@@ -189,75 +261,6 @@ async fn a_node_without_the_cache_still_waits_for_the_nodes_that_cache() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         assert_refused(&b, &token).await;
+        drop(b);
     }
-    drop(b);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_that_loses_its_notification_connection_drops_its_cache_and_recovers() {
-    let Some(Backend::Postgres(url)) = Backend::postgres_or_skip() else {
-        return;
-    };
-    let admin = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-        .unwrap();
-    let a = cached(Backend::Postgres(url.clone())).spawn().await;
-    let schema = a.pg_schema().unwrap().to_owned();
-    let a_listener = wait_for_listeners(&admin, &schema, 1, &BTreeSet::new()).await;
-    let b = cached(Backend::Postgres(url)).database_of(&a).spawn().await;
-    let both = wait_for_listeners(&admin, &schema, 2, &BTreeSet::new()).await;
-    let b_listener: BTreeSet<i32> = both.difference(&a_listener).copied().collect();
-    let b_cache = b.whoami_cache().unwrap();
-
-    // B caches a session; then it is revoked behind every node's back (no notification), so only
-    // dropping the cache can make B see it.
-    let (token, _) = sign_up(&a.sdk(), "lost@example.com").await;
-    assert_cached(&b, &token).await;
-    let now = a.clock.now();
-    raw_store(&a)
-        .await
-        .revoke_session_by_token(&TokenDigest::of(&token), now)
-        .await
-        .unwrap();
-    assert_eq!(
-        whoami(&b, &token).await.status(),
-        StatusCode::OK,
-        "served from B's cache"
-    );
-
-    // B's notification connection dies: B drops its cache, reconnects, and refuses the session.
-    let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
-        .bind(b_listener.iter().next().copied().unwrap())
-        .fetch_one(&admin)
-        .await
-        .unwrap();
-    assert!(killed);
-    let mut gone = both.clone();
-    gone.retain(|pid| b_listener.contains(pid));
-    let now_listening = wait_for_listeners(&admin, &schema, 2, &gone).await;
-    assert!(
-        now_listening.is_superset(&a_listener),
-        "A kept its connection"
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !b_cache.is_serving() {
-        assert!(Instant::now() < deadline, "B's cache did not resume");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    assert_refused(&b, &token).await;
-
-    // Recovered: B caches again and hears A's revocations again.
-    let (token, _) = sign_up(&a.sdk(), "back@example.com").await;
-    assert_cached(&b, &token).await;
-    let res = a
-        .public(Method::DELETE, "/self-service/logout/api")
-        .json(&json!({"session_token": token}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_refused(&b, &token).await;
-    drop(b);
 }
