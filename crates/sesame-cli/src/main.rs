@@ -20,7 +20,8 @@ use std::sync::Arc;
 /// Sesame: an identity and session server that speaks Ory Kratos's HTTP API.
 ///
 /// With no configuration file, `sesame serve --dev` stores everything in ./sesame.sqlite, uses the
-/// shipped email + password identity schema, and listens on 4433 (public) and 127.0.0.1:4434 (admin).
+/// shipped email + password identity schema, and listens on 127.0.0.1:4433 (public) and
+/// 127.0.0.1:4434 (admin).
 #[derive(Parser)]
 #[command(name = "sesame", version, about, long_about)]
 struct Cli {
@@ -34,9 +35,6 @@ enum Command {
     Serve {
         #[command(flatten)]
         config: ConfigArgs,
-        /// Development mode: plain-HTTP base URLs and non-Secure cookies. Never in production.
-        #[arg(long)]
-        dev: bool,
     },
     /// Apply pending database migrations and exit.
     Migrate {
@@ -111,17 +109,24 @@ struct ConfigArgs {
     /// names (DSN, SERVE_PUBLIC_PORT, SESSION_LIFESPAN, …) override it.
     #[arg(short = 'c', long = "config", value_name = "FILE")]
     file: Option<PathBuf>,
+    /// Development mode: plain-HTTP base URLs, non-Secure cookies, and the public port on
+    /// 127.0.0.1 unless serve.public.host says otherwise. Never in production. Give it to the other
+    /// commands too when the server runs with it, so that they see the same URLs.
+    #[arg(long)]
+    dev: bool,
 }
 
-fn load(args: &ConfigArgs, dev: bool) -> Result<LoadedConfig, String> {
-    sesame_server::load(args.file.as_deref(), dev, &|name| std::env::var(name).ok())
-        .map_err(|e| e.to_string())
+fn load(args: &ConfigArgs) -> Result<LoadedConfig, String> {
+    sesame_server::load(args.file.as_deref(), args.dev, &|name| {
+        std::env::var(name).ok()
+    })
+    .map_err(|e| e.to_string())
 }
 
 /// What every command that works on the database does first: load the configuration as `serve`
 /// does (file, then environment), start logging, open the database and apply migrations.
 async fn open(args: &ConfigArgs) -> Result<(LoadedConfig, Arc<dyn Store>), String> {
-    let loaded = load(args, false)?;
+    let loaded = load(args)?;
     telemetry::init(&loaded.config.log);
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
@@ -140,8 +145,8 @@ async fn offline(args: &ConfigArgs) -> Result<AppState, String> {
 
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Serve { config, dev } => {
-            let loaded = load(&config, dev)?;
+        Command::Serve { config } => {
+            let loaded = load(&config)?;
             telemetry::init(&loaded.config.log);
             tracing::info!(dsn = %loaded.dsn.redacted(), dev = loaded.config.dev, "starting sesame");
             let app = Application::build(loaded, Arc::new(SystemClock))

@@ -18,6 +18,10 @@ pub enum StoreError {
     /// The record does not exist.
     #[error("record not found")]
     NotFound,
+    /// The database could not be opened or reached at start-up; the text names it (without a
+    /// password) and says why, for the person starting Sesame.
+    #[error("{0}")]
+    Open(String),
     /// Anything else; the text is for logs only.
     #[error("storage failure: {0}")]
     Backend(String),

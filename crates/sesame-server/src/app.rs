@@ -24,7 +24,7 @@ pub enum StartError {
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     /// The database could not be opened or migrated.
-    #[error("database: {0}")]
+    #[error("{}", database_message(.0))]
     Store(#[from] StoreError),
     /// A port could not be bound.
     #[error("cannot listen on {addr}: {source}")]
@@ -37,6 +37,14 @@ pub enum StartError {
     /// Anything else.
     #[error("{0}")]
     Other(String),
+}
+
+/// What went wrong with the database: an error at opening names the database itself.
+fn database_message(e: &StoreError) -> String {
+    match e {
+        StoreError::Open(message) => message.clone(),
+        other => format!("database: {other}"),
+    }
 }
 
 /// A server ready to run.
@@ -99,12 +107,27 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartError> {
         let config = &loaded.config;
-        let (public, public_addr) = bind(&config.serve.public.endpoint()).await?;
+        let (public, public_addr) = bind(&config.serve.public.endpoint(config.dev)).await?;
         let (admin, admin_addr) = bind(&config.serve.admin).await?;
-        let public_url = base_url(&config.serve.public.endpoint(), public_addr, config.dev);
+        let public_url = base_url(
+            &config.serve.public.endpoint(config.dev),
+            public_addr,
+            config.dev,
+        );
         let admin_url = base_url(&config.serve.admin, admin_addr, config.dev);
         for w in &loaded.warnings {
             tracing::warn!("{w}");
+        }
+        let secrets = &config.secrets;
+        if !config.dev && secrets.cookie.is_empty() && secrets.default.is_empty() {
+            // Kratos keeps quiet here; the symptom (everyone signed out at each restart, cookies
+            // refused by the other nodes) is too far from its cause to be found without a word.
+            tracing::warn!(
+                "no secrets.cookie or secrets.default is set: session cookies are sealed with a \
+                 random key made at start-up, so a restart signs every browser out and other \
+                 nodes refuse this node's cookies; set secrets.cookie (SECRETS_COOKIE) to a secret \
+                 of at least 16 characters, the same on every node"
+            );
         }
         let LoadedConfig {
             config,
@@ -148,7 +171,7 @@ impl Application {
             let local = SocketAddr::from(([127, 0, 0, 1], endpoint.port));
             base_url(endpoint, local, config.dev)
         };
-        let public_url = configured(&config.serve.public.endpoint());
+        let public_url = configured(&config.serve.public.endpoint(config.dev));
         let admin_url = configured(&config.serve.admin);
         let store = crate::whoami_cache::announcing(store, clock.clone());
         state::build(

@@ -4,6 +4,7 @@
 //! Handlers stay thin: extract, call one sesame-core service, convert, respond. No SQL and no
 //! policy here; storage is reached only through sesame-core's traits.
 
+pub mod access_log;
 pub mod app;
 pub mod browser;
 pub mod client_ip;

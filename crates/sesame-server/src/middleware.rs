@@ -1,13 +1,11 @@
-//! Cross-cutting layers: `Cache-Control` on GET, `error.request` from `X-Request-ID`, the admin
-//! `/admin` prefix, and request tracing that never records query strings (they can hold tokens).
+//! Cross-cutting layers: `Cache-Control` on GET, `error.request` from `X-Request-ID`, and the admin
+//! `/admin` prefix. The request log is [`crate::access_log`].
 
 use crate::error::{RenderedError, render};
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, Uri, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
-use tower_http::trace::TraceLayer;
 
 /// Kratos's no-cache middleware: every GET answer on both ports, except one whose handler chose
 /// its own `Cache-Control` (the built-in UI's stylesheet).
@@ -73,13 +71,4 @@ pub fn admin_prefix(mut req: Request) -> Request {
         *req.uri_mut() = uri;
     }
     req
-}
-
-/// Request spans with method and path only.
-pub fn trace_layer()
--> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, fn(&Request) -> tracing::Span> {
-    fn span(req: &Request) -> tracing::Span {
-        tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
-    }
-    TraceLayer::new_for_http().make_span_with(span as fn(&Request) -> tracing::Span)
 }

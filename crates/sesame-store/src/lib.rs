@@ -5,6 +5,7 @@
 //! as `Conflict`. Both backends share one implementation (see [`sql`]) and one conformance suite.
 
 mod notify;
+mod open;
 mod rows;
 mod sql;
 mod sqlite_read;
@@ -113,12 +114,13 @@ pub async fn connect(dsn: &Dsn) -> Result<Arc<dyn Store>, StoreError> {
                 .max_connections(cores * 2)
                 .connect_with(options)
                 .await
-                .map_err(backend)?;
+                .map_err(|e| open::sqlite_open_error(file, &e))?;
             let readers = sqlite_read::ReadPool::open(file, cores as usize * 2)?;
             Ok(Arc::new(SqliteStore::new(pool, Some(readers))))
         }
         Dsn::Postgres(url) => {
-            let options = PgConnectOptions::from_str(url).map_err(backend)?;
+            let options = open::pg_options(url)?;
+            open::check_postgres(&options).await?;
             let pool = PgPoolOptions::new()
                 .max_connections(cores * 4)
                 .acquire_timeout(Duration::from_secs(10))
@@ -143,7 +145,7 @@ pub async fn connect_postgres_schema(
             "invalid schema name {schema:?}"
         )));
     }
-    let base = PgConnectOptions::from_str(url).map_err(backend)?;
+    let base = open::pg_options(url)?;
     let admin = PgPoolOptions::new()
         .max_connections(1)
         .connect_with(base.clone())

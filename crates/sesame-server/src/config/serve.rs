@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Serve {
-    /// `serve.public`: host default `0.0.0.0`, port default 4433, CORS off.
+    /// `serve.public`: host default `0.0.0.0` (`127.0.0.1` with `--dev`), port default 4433, CORS off.
     pub public: PublicEndpoint,
     /// `serve.admin`: host default `127.0.0.1` (Kratos: `0.0.0.0`; the admin API has no auth), port 4434.
     pub admin: ServeEndpoint,
@@ -42,8 +42,9 @@ pub struct ServeEndpoint {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PublicEndpoint {
-    /// `host`: interface to bind; default `0.0.0.0`.
-    pub host: String,
+    /// `host`: interface to bind; default `0.0.0.0`, or `127.0.0.1` with `--dev` (whose cookies are
+    /// not `Secure`, so it serves this machine only unless a host is set).
+    pub host: Option<String>,
     /// `port`: default 4433; 0 picks a free port.
     pub port: u16,
     /// `base_url`: the URL clients reach this port at; default `http(s)://<host>:<port>/`.
@@ -59,7 +60,7 @@ pub struct PublicEndpoint {
 impl Default for PublicEndpoint {
     fn default() -> Self {
         Self {
-            host: "0.0.0.0".into(),
+            host: None,
             port: 4433,
             base_url: None,
             cors: Cors::default(),
@@ -69,10 +70,11 @@ impl Default for PublicEndpoint {
 }
 
 impl PublicEndpoint {
-    /// The listener part (host, port, base URL).
-    pub fn endpoint(&self) -> ServeEndpoint {
+    /// The listener part (host, port, base URL); `dev` picks the default host.
+    pub fn endpoint(&self, dev: bool) -> ServeEndpoint {
+        let default_host = if dev { "127.0.0.1" } else { "0.0.0.0" };
         ServeEndpoint {
-            host: self.host.clone(),
+            host: self.host.clone().unwrap_or_else(|| default_host.to_owned()),
             port: self.port,
             base_url: self.base_url.clone(),
         }

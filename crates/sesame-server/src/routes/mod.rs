@@ -42,7 +42,7 @@ fn layered(router: Router<AppState>, state: AppState) -> Router {
         .layer(axum::middleware::from_fn(middleware::request_id))
         .layer(axum::middleware::from_fn(middleware::no_cache_on_get))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::trace_layer())
+        .layer(axum::middleware::from_fn(crate::access_log::log_request))
         .with_state(state)
 }
 
