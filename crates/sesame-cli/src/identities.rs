@@ -7,7 +7,6 @@
 
 use crate::progress::{Progress, Unit};
 use crate::records::{Record, Records};
-use sesame_core::CoreError;
 use sesame_core::store::IdentityQuery;
 use sesame_server::state::AppState;
 use sesame_types::CreateIdentityBody;
@@ -66,16 +65,6 @@ fn read_batches(reader: Box<dyn BufRead + Send>, batch_size: usize, tx: mpsc::Se
     }
 }
 
-fn explain(e: &CoreError) -> String {
-    match e {
-        CoreError::BadRequest { reason, .. } => reason.clone(),
-        CoreError::IdentityConflict => {
-            "an identity with the same identifier, address or external id exists already".into()
-        }
-        other => other.to_string(),
-    }
-}
-
 /// Imports every record of `source` (a file, or `-` for stdin). Fails if any record failed.
 pub async fn import(state: &AppState, source: &str, batch_size: usize) -> Result<(), String> {
     let (reader, size) = open(source)?;
@@ -91,16 +80,15 @@ pub async fn import(state: &AppState, source: &str, batch_size: usize) -> Result
     while let Some(batch) = rx.recv().await {
         let mut bodies = Vec::with_capacity(batch.records.len());
         let mut positions = Vec::with_capacity(batch.records.len());
+        // Reported in the order of the input, whichever check found the problem.
+        let mut problems: Vec<(u64, String)> = Vec::new();
         for (record, body) in batch.records {
             match body {
                 Ok(body) => {
                     bodies.push(body);
                     positions.push(record);
                 }
-                Err(message) => {
-                    failed += 1;
-                    progress.println(&message);
-                }
+                Err(message) => problems.push((record.line, message)),
             }
         }
         let results = state
@@ -111,11 +99,13 @@ pub async fn import(state: &AppState, source: &str, batch_size: usize) -> Result
         for (record, result) in positions.iter().zip(results) {
             match result {
                 Ok(_) => imported += 1,
-                Err(e) => {
-                    failed += 1;
-                    progress.println(&format!("{}: {}", record.position(), explain(&e)));
-                }
+                Err(e) => problems.push((record.line, format!("{}: {e}", record.position()))),
             }
+        }
+        problems.sort_by_key(|(line, _)| *line);
+        failed += problems.len() as u64;
+        for (_, message) in &problems {
+            progress.println(message);
         }
         progress.set_message(format!("{imported} imported, {failed} failed"));
         progress.set_position(batch.consumed);

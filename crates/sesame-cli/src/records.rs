@@ -24,20 +24,53 @@ impl Record {
         }
     }
 
-    /// Parses the record as `T`; the error names the line it is on and what is wrong.
+    /// Parses the record as `T`; the error names the line it is on, the field, and what is wrong.
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
-        serde_json::from_slice(&self.json).map_err(|e| {
+        let mut de = serde_json::Deserializer::from_slice(&self.json);
+        let parsed = match serde_path_to_error::deserialize(&mut de) {
+            Ok(value) => de.end().map(|()| value).map_err(|e| (String::new(), e)),
+            Err(e) => Err((e.path().to_string(), e.into_inner())),
+        };
+        parsed.map_err(|(path, e)| {
             // serde_json counts from the record's first line; report the file's line instead.
-            let text = e.to_string();
-            let suffix = format!(" at line {} column {}", e.line(), e.column());
-            let what = text.strip_suffix(&suffix).unwrap_or(&text);
             let line = self.line + (e.line() as u64).saturating_sub(1);
             let record = match self.index {
                 Some(i) => format!("line {line} (array index {i})"),
                 None => format!("line {line}"),
             };
-            format!("{record}: {what}")
+            format!("{record}: {}", problem(&path, &e))
         })
+    }
+}
+
+/// What is wrong with a record, for a person: bad JSON with the column, or the field at fault.
+fn problem(path: &str, e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let what = text.strip_suffix(&suffix).unwrap_or(&text);
+    match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            // serde_json's words for a bare word where a value was due.
+            let what = if what == "expected ident" || what == "expected value" {
+                "expected a value (an object, a string in double quotes, a number, true, false or null)"
+            } else {
+                what
+            };
+            format!("not valid JSON: {what} (column {})", e.column())
+        }
+        _ => {
+            // An unknown field is named by the message already; the path then ends with it.
+            let path = match path.rsplit_once('.') {
+                _ if !what.starts_with("unknown field") => path,
+                Some((parent, _)) => parent,
+                None => "",
+            };
+            if path.is_empty() || path == "." {
+                what.to_owned()
+            } else {
+                format!("{path}: {what}")
+            }
+        }
     }
 }
 
@@ -360,9 +393,68 @@ mod tests {
         let err = record
             .parse::<std::collections::BTreeMap<String, u32>>()
             .unwrap_err();
-        assert!(
-            err.starts_with("line 3 (array index 0): invalid type"),
-            "{err}"
+        assert_eq!(
+            err,
+            "line 3 (array index 0): traits: invalid type: map, expected u32"
         );
+    }
+
+    #[test]
+    fn bad_json_says_so_with_the_column_and_a_wrong_field_is_named() {
+        let record = |json: &str| Record {
+            line: 7,
+            index: None,
+            json: json.as_bytes().to_vec(),
+        };
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Body {
+            state: State,
+            inner: Option<Inner>,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(rename_all = "lowercase")]
+        enum State {
+            Active,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Inner {
+            n: u8,
+        }
+        for (json, want) in [
+            (
+                "{traits: 1}",
+                "line 7: not valid JSON: key must be a string (column 2)",
+            ),
+            (
+                "nope",
+                "line 7: not valid JSON: expected a value (an object, a string in double quotes, a number, true, false or null) (column 2)",
+            ),
+            (
+                "{\"state\": \"active\"} x",
+                "line 7: not valid JSON: trailing characters (column 21)",
+            ),
+            (
+                "{\"state\": \"weird\"}",
+                "line 7: state: unknown variant `weird`, expected `active`",
+            ),
+            (
+                "{\"state\": \"active\",\n \"inner\": {\"n\": 300}}",
+                "line 8: inner.n: invalid value: integer `300`, expected u8",
+            ),
+            (
+                "{\"state\": \"active\", \"bogus\": 1}",
+                "line 7: unknown field `bogus`, expected `state` or `inner`",
+            ),
+            (
+                "{\"state\": \"active\", \"inner\": {\"n\": 1, \"m\": 2}}",
+                "line 7: inner: unknown field `m`, expected `n`",
+            ),
+        ] {
+            assert_eq!(record(json).parse::<Body>().unwrap_err(), want, "{json}");
+        }
     }
 }

@@ -25,6 +25,9 @@ pub enum CoreError {
         /// Shown as `error.message` when set (else the status default).
         message: Option<String>,
     },
+    /// Traits that do not satisfy their identity schema.
+    #[error("the traits do not match the identity schema")]
+    InvalidTraits(Vec<crate::schema::Violation>),
     /// An identity with the same identifier, address or external id exists.
     #[error("identity conflict")]
     IdentityConflict,

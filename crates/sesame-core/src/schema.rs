@@ -69,6 +69,21 @@ pub struct Violation {
     pub message: sesame_types::UiText,
     /// Kratos-style text: `I[#/traits/email] S[#/properties/…] …`.
     pub detail: String,
+    /// Where in the document: a JSON pointer (`/traits/email`).
+    pub instance: String,
+    /// The check's own sentence (`"email" is a required property`).
+    pub text: String,
+}
+
+impl Violation {
+    /// For people (the command line): the sentence, after the field it is about when that is
+    /// inside the traits (`traits.name.first: …`).
+    pub fn plain(&self) -> String {
+        match self.instance.strip_prefix("/traits/") {
+            Some(path) => format!("traits.{}: {}", path.replace('/', "."), self.text),
+            None => self.text.clone(),
+        }
+    }
 }
 
 /// What the extension derives from valid traits.
@@ -300,7 +315,8 @@ fn collect_fields(schema: &Map<String, Value>, path: &mut Vec<String>, out: &mut
 fn violation(e: &jsonschema::ValidationError<'_>) -> Violation {
     use jsonschema::error::ValidationErrorKind as K;
     let instance = e.instance_path.to_string();
-    let detail = format!("I[#{instance}] S[#{}] {e}", e.schema_path);
+    let text = e.to_string();
+    let detail = format!("I[#{instance}] S[#{}] {text}", e.schema_path);
     let parent_field = instance
         .strip_prefix("/traits/")
         .map(|p| format!("traits.{}", p.replace('/', ".")));
@@ -332,6 +348,8 @@ fn violation(e: &jsonschema::ValidationError<'_>) -> Violation {
         field,
         message,
         detail,
+        instance,
+        text,
     }
 }
 
@@ -436,6 +454,14 @@ mod tests {
         let v = s.validate(&json!({"email": "a"})).unwrap_err();
         assert!(v.iter().any(|v| v.message.id == 4000003));
         assert!(v[0].detail.starts_with("I[#/traits/email]"));
+        assert_eq!(v[0].instance, "/traits/email");
+        assert!(
+            v[0].plain().starts_with("traits.email: "),
+            "{}",
+            v[0].plain()
+        );
+        let v = s.validate(&json!({})).unwrap_err();
+        assert_eq!(v[0].plain(), "\"email\" is a required property");
     }
 
     #[test]

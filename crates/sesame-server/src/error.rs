@@ -186,6 +186,19 @@ impl ApiError {
             CoreError::BadRequest { reason, message } => {
                 Self::new(StatusCode::BAD_REQUEST, None, Some(reason), message)
             }
+            // Kratos's text: each violation's instance and schema paths and sentence.
+            CoreError::InvalidTraits(violations) => Self::new(
+                StatusCode::BAD_REQUEST,
+                None,
+                Some(
+                    violations
+                        .iter()
+                        .map(|v| v.detail.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                Some("The request was malformed or contained invalid parameters".into()),
+            ),
             CoreError::IdentityConflict => Self::new(
                 StatusCode::CONFLICT,
                 None,

@@ -102,6 +102,11 @@ sesame_testkit::api_test!(
             create_body("FIRST@example.com", &hash).to_string(),
             String::new(),
             create_body("last@example.com", &hash).to_string(),
+            "{traits: 1}".to_owned(),
+            json!({"traits": {"email": "not an address"}}).to_string(),
+            json!({"traits": {"email": "ext1@example.com"}, "external_id": "crm-1"}).to_string(),
+            json!({"traits": {"email": "ext2@example.com"}, "external_id": "crm-1"}).to_string(),
+            json!({"traits": {"email": "x@example.com"}, "state": "paused"}).to_string(),
         ];
         let out = run(["identities", "import", "-"])
             .dsn(app.dsn())
@@ -110,22 +115,53 @@ sesame_testkit::api_test!(
             .await;
         let err = out.stderr();
         assert_eq!(out.code(), Some(1), "{err}");
-        for (line, what) in [
-            (2, "EOF while parsing"),
-            (3, "unknown field `bogus`"),
-            (4, "email"),
-            (5, "does not match any known hash format"),
-            (6, "exists already"),
-        ] {
-            assert!(
-                err.lines()
-                    .any(|l| l.starts_with(&format!("line {line}: ")) && l.contains(what)),
-                "line {line} ({what}) is reported: {err}"
-            );
-        }
-        assert!(err.contains("imported 2 identities, 5 failed"), "{err}");
-        assert!(err.contains("sesame: 5 records were not imported"), "{err}");
-        assert_eq!(identity_count(&app).await, 2);
+        let first = app
+            .admin(
+                sesame_testkit::reqwest::Method::GET,
+                "/admin/identities?credentials_identifier=first@example.com",
+            )
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let ext1 = app
+            .admin(
+                sesame_testkit::reqwest::Method::GET,
+                "/admin/identities/by/external/crm-1",
+            )
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let reported: Vec<&str> = err.lines().filter(|l| l.starts_with("line ")).collect();
+        assert_eq!(
+            reported,
+            [
+                "line 2: not valid JSON: EOF while parsing an object (column 41)".to_owned(),
+                "line 3: unknown field `bogus`, expected one of `schema_id`, `traits`, `credentials`, `verifiable_addresses`, `recovery_addresses`, `metadata_public`, `metadata_admin`, `state`, `organization_id`, `external_id`".to_owned(),
+                "line 4: \"email\" is a required property".to_owned(),
+                "line 5: The imported password does not match any known hash format.".to_owned(),
+                format!("line 6: the password identifier \"first@example.com\" belongs to identity {first} already"),
+                "line 9: not valid JSON: key must be a string (column 2)".to_owned(),
+                "line 10: traits.email: \"not an address\" is not a \"email\"".to_owned(),
+                format!("line 12: external_id \"crm-1\" belongs to identity {ext1} already"),
+                "line 13: state: unknown variant `paused`, expected `active` or `inactive`".to_owned(),
+            ],
+            "every bad record in the order of the input, saying what is wrong: {err}"
+        );
+        assert!(err.contains("imported 3 identities, 9 failed"), "{err}");
+        assert!(err.contains("sesame: 9 records were not imported"), "{err}");
+        assert_eq!(identity_count(&app).await, 3);
         app.login("last@example.com", "some-password-1").await;
     }
 );
@@ -307,3 +343,66 @@ sesame_testkit::api_test!(
         );
     }
 );
+
+sesame_testkit::api_test!(
+    export_writes_what_the_admin_api_shows_for_the_same_config,
+    |backend| async move {
+        // The test server runs as `serve --dev` does, on its own port.
+        let app = TestApp::spawn(backend).await;
+        app.register("shown@example.com", "shown-exactly-pass-1")
+            .await;
+        let port = url_port(&app.public_url);
+        let out = run(["identities", "export", "--dev"])
+            .dsn(app.dsn())
+            .env("SERVE_PUBLIC_PORT", port.to_string())
+            .output()
+            .await
+            .success();
+        let exported: Value = serde_json::from_str(out.stdout().trim()).unwrap();
+        let id = exported["id"].as_str().unwrap();
+        let shown: Value = app
+            .admin(
+                sesame_testkit::reqwest::Method::GET,
+                &format!("/admin/identities/{id}"),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(exported, shown);
+        assert!(
+            exported["schema_url"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("http://127.0.0.1:{port}/schemas/")),
+            "{exported}"
+        );
+
+        // Without --dev the same database is described as a production server would show it.
+        let out = run(["identities", "export"])
+            .dsn(app.dsn())
+            .env("SERVE_PUBLIC_PORT", port.to_string())
+            .output()
+            .await
+            .success();
+        let exported: Value = serde_json::from_str(out.stdout().trim()).unwrap();
+        assert!(
+            exported["schema_url"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("https://127.0.0.1:{port}/schemas/")),
+            "{exported}"
+        );
+    }
+);
+
+fn url_port(url: &str) -> u16 {
+    url.trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}

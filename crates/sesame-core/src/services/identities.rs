@@ -233,17 +233,7 @@ impl IdentityService {
         let schema = self.0.schemas.get(schema_id).ok_or_else(|| {
             CoreError::bad_request(format!("Unable to find JSON Schema ID: {schema_id}"))
         })?;
-        schema.validate(traits).map_err(|violations| {
-            let reason = violations
-                .iter()
-                .map(|v| v.detail.as_str())
-                .collect::<Vec<_>>()
-                .join("; ");
-            CoreError::BadRequest {
-                reason,
-                message: Some("The request was malformed or contained invalid parameters".into()),
-            }
-        })
+        schema.validate(traits).map_err(CoreError::InvalidTraits)
     }
 
     async fn credentials_from_body(

@@ -141,7 +141,7 @@ impl IdentityService {
             if let Some(item) = results.get_mut(slot) {
                 item.outcome = match result {
                     Ok(id) => BatchOutcome::Created(id),
-                    Err(e) => BatchOutcome::Failed(e),
+                    Err(e) => BatchOutcome::Failed(e.into()),
                 };
             }
         }

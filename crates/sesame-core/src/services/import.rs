@@ -17,6 +17,41 @@ use std::collections::BTreeMap;
 /// An identity ready to store, with its credentials.
 type Prepared = (Identity, Vec<Credential>);
 
+/// Why one record of an import was not imported, in words for the person running it.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The admin API would refuse it the same way.
+    #[error("{}", refusal(.0))]
+    Refused(CoreError),
+    /// One of its unique values (identifier, address, external id) belongs to another identity
+    /// already, perhaps one an earlier record created: which one, when it can be told.
+    #[error("{0}")]
+    Taken(String),
+}
+
+impl From<RecordError> for CoreError {
+    /// What the admin API answers for the record (a taken value is Kratos's 409).
+    fn from(e: RecordError) -> CoreError {
+        match e {
+            RecordError::Refused(e) => e,
+            RecordError::Taken(_) => CoreError::IdentityConflict,
+        }
+    }
+}
+
+/// A refusal without the HTTP wording: schema violations as sentences, naming their fields.
+fn refusal(e: &CoreError) -> String {
+    match e {
+        CoreError::InvalidTraits(violations) => violations
+            .iter()
+            .map(crate::schema::Violation::plain)
+            .collect::<Vec<_>>()
+            .join("; "),
+        CoreError::BadRequest { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// One identity of an export.
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
@@ -46,7 +81,7 @@ impl IdentityService {
         &self,
         bodies: Vec<CreateIdentityBody>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Result<IdentityId, CoreError>>, CoreError> {
+    ) -> Result<Vec<Result<IdentityId, RecordError>>, CoreError> {
         // Bodies are checked concurrently: plaintext passwords then hash on every core (the
         // hasher bounds itself), and schema checks spread over the runtime's threads.
         let mut tasks = tokio::task::JoinSet::new();
@@ -62,7 +97,7 @@ impl IdentityService {
         }
         prepared.sort_unstable_by_key(|(index, _)| *index);
 
-        let mut results: Vec<Result<IdentityId, CoreError>> = Vec::with_capacity(prepared.len());
+        let mut results: Vec<Result<IdentityId, RecordError>> = Vec::with_capacity(prepared.len());
         let mut batch = Vec::with_capacity(prepared.len());
         let mut slots = Vec::with_capacity(prepared.len());
         for (index, item) in prepared {
@@ -72,19 +107,65 @@ impl IdentityService {
                     slots.push(index);
                     batch.push(item);
                 }
-                Err(e) => results.push(Err(e)),
+                Err(e) => results.push(Err(RecordError::Refused(e))),
             }
         }
         let stored = self.0.store.create_identities(&batch).await?;
-        for (slot, outcome) in slots.into_iter().zip(stored) {
-            if let Err(e) = outcome {
-                results[slot] = Err(match e {
-                    StoreError::Conflict => CoreError::IdentityConflict,
-                    other => other.into(),
-                });
-            }
+        for ((slot, outcome), item) in slots.into_iter().zip(stored).zip(&batch) {
+            results[slot] = match outcome {
+                Ok(()) => continue,
+                Err(StoreError::Conflict) => Err(RecordError::Taken(self.taken(item).await?)),
+                Err(other) => Err(RecordError::Refused(other.into())),
+            };
         }
         Ok(results)
+    }
+
+    /// Which unique value of an identity that could not be stored is taken, and by whom.
+    async fn taken(&self, (identity, credentials): &Prepared) -> Result<String, CoreError> {
+        let store = &self.0.store;
+        for credential in credentials {
+            for identifier in &credential.identifiers {
+                if let Some((owner, _)) = store
+                    .find_by_identifier(credential.kind, identifier)
+                    .await?
+                {
+                    return Ok(format!(
+                        "the {} identifier {identifier:?} belongs to identity {} already",
+                        credential.kind.as_str(),
+                        owner.id
+                    ));
+                }
+            }
+        }
+        if let Some(external_id) = &identity.external_id
+            && let Some(owner) = store.identity_by_external_id(external_id).await?
+        {
+            return Ok(format!(
+                "external_id {external_id:?} belongs to identity {} already",
+                owner.id
+            ));
+        }
+        // Addresses have no look-up of their own; the record's are all there is to show.
+        let addresses: Vec<String> = identity
+            .verifiable_addresses
+            .iter()
+            .map(|a| format!("{} ({}, verifiable)", a.value, a.via))
+            .chain(
+                identity
+                    .recovery_addresses
+                    .iter()
+                    .map(|a| format!("{} ({}, recovery)", a.value, a.via)),
+            )
+            .collect();
+        Ok(if addresses.is_empty() {
+            "an identity with the same identifier, address or external id exists already".into()
+        } else {
+            format!(
+                "one of its addresses belongs to another identity already: {}",
+                addresses.join(", ")
+            )
+        })
     }
 
     /// Up to `limit` identities after `after`, ordered by id: the admin view, or with

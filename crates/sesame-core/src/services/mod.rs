@@ -16,7 +16,7 @@ mod settings;
 pub use cleanup::{CleanupService, CleanupStep};
 pub use identities::{IdentityPage, IdentityService};
 pub use identity_admin::{BATCH_LIMIT, BATCH_PLAINTEXT_LIMIT, BatchItem, BatchOutcome};
-pub use import::{ExportPage, ExportedIdentity};
+pub use import::{ExportPage, ExportedIdentity, RecordError};
 pub use login::{LoginInit, LoginService, LoginSubmission, LoginSuccess};
 pub use registration::{RegistrationService, RegistrationSubmission, RegistrationSuccess};
 pub use session_admin::{Expand, KeysetPage, SessionCursor, SessionPage};
