@@ -55,6 +55,8 @@ pub(crate) struct Inner {
     pub(crate) admin_url: Option<String>,
     pub(crate) default_headers: HeaderMap,
     pub(crate) interceptors: Vec<Arc<dyn Interceptor>>,
+    /// Every request's deadline unless the request sets its own.
+    pub(crate) timeout: Option<Duration>,
 }
 
 /// A Sesame (or Kratos) API client. Cheap to clone: clones share one connection pool.
@@ -68,6 +70,7 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("public_url", &self.inner.public_url)
             .field("admin_url", &self.inner.admin_url)
+            .field("timeout", &self.inner.timeout)
             .field("interceptors", &self.inner.interceptors.len())
             .finish_non_exhaustive()
     }
@@ -142,7 +145,10 @@ impl ClientBuilder {
         self
     }
 
-    /// A total deadline per request (connect, send and read the body); none by default.
+    /// The deadline of every request, from connecting to the last byte of the body (redirects
+    /// followed included); none by default. A request that runs out of time fails with
+    /// [`ErrorKind::Timeout`]. [`Request::timeout`](crate::Request::timeout) overrides it for one
+    /// request, longer or shorter.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -192,12 +198,10 @@ impl ClientBuilder {
             .entry(ACCEPT)
             .or_insert(HeaderValue::from_static("application/json"));
         // Redirects are followed by hand (same origin only) so that they can be reported, and so
-        // that credentials never travel to another origin.
-        let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
-        if let Some(timeout) = self.timeout {
-            http = http.timeout(timeout);
-        }
-        let http = http
+        // that credentials never travel to another origin. The timeout is not reqwest's: each
+        // request applies its own deadline (or this default) to the whole exchange.
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| config(crate::error::describe(&e)))?;
         Ok(Client {
@@ -207,6 +211,7 @@ impl ClientBuilder {
                 admin_url,
                 default_headers,
                 interceptors: self.interceptors,
+                timeout: self.timeout,
             }),
         })
     }

@@ -12,6 +12,7 @@ use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// One operation of the API: what it answers and how its refusals read. Implemented by the
@@ -62,7 +63,9 @@ impl<E: Endpoint> Request<E> {
         self.with(|c| c.header(name, value))
     }
 
-    /// A request-scoped value, visible to interceptors and returned on the response.
+    /// A request-scoped value, visible to interceptors and returned on the response, e.g.
+    /// `.extra("route", json!("/dashboard"))` with [`json!`](crate::json) (this crate re-exports
+    /// [`serde_json`](crate::serde_json)).
     pub fn extra(self, key: impl Into<String>, value: Value) -> Self {
         self.with(|c| c.extra(key.into(), value))
     }
@@ -70,6 +73,10 @@ impl<E: Endpoint> Request<E> {
     /// Decides which statuses count as success (2xx by default). An accepted status whose body is
     /// not the endpoint's answer fails [`send`](Request::send) with `Decode`; use
     /// [`send_raw`](Request::send_raw) to receive such bodies (e.g. a 401) as a success value.
+    ///
+    /// A refused status is classified as usual (e.g. `SessionInactive`, `Api` with the server's
+    /// error envelope). A success status (2xx) it refuses, answered without an error envelope,
+    /// fails with [`ErrorKind::StatusRejected`](crate::ErrorKind::StatusRejected).
     pub fn validate_status(
         self,
         validate: impl Fn(StatusCode) -> bool + Send + Sync + 'static,
@@ -92,6 +99,14 @@ impl<E: Endpoint> Request<E> {
     /// Cancels the call when `token` is cancelled (before or while it is in flight).
     pub fn cancellation(self, token: CancellationToken) -> Self {
         self.with(|c| c.cancellation(token))
+    }
+
+    /// This request's deadline, instead of the client's
+    /// [`timeout`](crate::ClientBuilder::timeout) (longer or shorter): from connecting to the last
+    /// byte of the body, redirects followed included. When it passes, the call fails with
+    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout).
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.with(|c| c.timeout(timeout))
     }
 
     /// Sends the request and decodes the endpoint's answer.

@@ -35,7 +35,16 @@ pub enum ErrorKind {
     /// from the HTTP status.
     #[error("API error {}: {}", .0.code.unwrap_or_default(), .0.message)]
     Api(GenericError),
-    /// A success status whose body could not be decoded (the body is in [`ErrorParts::response`]).
+    /// A success status (2xx) that the request's
+    /// [`validate_status`](crate::Request::validate_status) rejected, answered without an error
+    /// envelope: the server did not refuse anything. The body is in [`ErrorParts::response`].
+    #[error("status {status} was rejected by the request's validate_status")]
+    StatusRejected {
+        /// The status the server answered.
+        status: StatusCode,
+    },
+    /// An accepted status (2xx, or one the request's `validate_status` accepts) whose body could
+    /// not be decoded as the endpoint's answer (the body is in [`ErrorParts::response`]).
     #[error("could not decode the response body: {message}")]
     Decode {
         /// The decoder's message.
@@ -44,7 +53,8 @@ pub enum ErrorKind {
     /// The call was cancelled through its `CancellationToken`.
     #[error("the request was cancelled")]
     Cancelled,
-    /// The client's timeout elapsed.
+    /// The request's deadline passed ([`Request::timeout`](crate::Request::timeout), or the
+    /// client's [`timeout`](crate::ClientBuilder::timeout)) before the whole answer arrived.
     #[error("the request timed out")]
     Timeout,
     /// Connecting, sending or receiving failed.
@@ -188,7 +198,8 @@ fn envelope_redirect(envelope: &ErrorEnvelope) -> Option<String> {
     top.or(nested).and_then(|v| v.as_str()).map(str::to_owned)
 }
 
-/// Classifies a non-success response.
+/// Classifies a response that was not accepted (by the default 2xx rule, or by the request's
+/// `validate_status`).
 pub(crate) fn classify(status: StatusCode, body: &[u8], refusals: Refusals) -> ErrorKind {
     let envelope = serde_json::from_slice::<ErrorEnvelope>(body).ok();
     let id = envelope.as_ref().and_then(|e| e.error.id.as_deref());
@@ -222,6 +233,8 @@ pub(crate) fn classify(status: StatusCode, body: &[u8], refusals: Refusals) -> E
             redirect_browser_to: envelope_redirect(&envelope),
         },
         Some(envelope) => ErrorKind::Api(envelope.error),
+        // Only a request's own `validate_status` refuses a success status: it is not an API error.
+        None if status.is_success() => ErrorKind::StatusRejected { status },
         None => ErrorKind::Api(GenericError {
             code: Some(status.as_u16()),
             status: status.canonical_reason().map(str::to_owned),

@@ -135,13 +135,23 @@
 //! [`disable_my_other_sessions`](Client::disable_my_other_sessions)) and the admin session API
 //! ([`list_sessions`](Client::list_sessions), [`extend_session`](Client::extend_session),
 //! [`manage_sessions`](Client::manage_sessions), …). Every request takes extra headers, `extra` values,
-//! `validate_status`, progress callbacks and a cancellation token.
+//! `validate_status`, a [`timeout`](Request::timeout) of its own, progress callbacks and a
+//! cancellation token.
+//!
+//! # Everything from this crate
+//!
+//! An app needs no other crate to name what this one's signatures use: the wire types
+//! ([`Session`] and the rest of [`sesame_types`]), [`serde_json`] (with [`json!`] and [`Value`] at
+//! the root, for [`Request::extra`] and the JSON bodies), [`http`] (with [`HeaderMap`],
+//! [`HeaderName`], [`HeaderValue`], [`Method`], [`StatusCode`] and [`Uri`] at the root, e.g. for
+//! an [`Interceptor`] that adds a header), [`chrono`] (the wire types' timestamps), [`Uuid`] and
+//! [`CancellationToken`].
 //!
 //! # axum integration (feature `axum`)
 //!
 //! The `guard` module (with the `axum` feature) protects an axum app's routes: a `SessionGuard`
 //! forwards each request's credentials to whoami and hands the session to handlers through a
-//! tower layer and the `Session` / `OptionalSession` extractors.
+//! tower layer and the `CurrentSession` / `OptionalSession` extractors (which hold a [`Session`]).
 
 mod admin;
 mod client;
@@ -166,7 +176,11 @@ pub use error::Refusals;
 pub use error::{Error, ErrorKind, ErrorParts};
 pub use response::{IDENTITY_ID_HEADER, RawResponse, RequestInfo, Response};
 
-pub use http::{HeaderMap, Method, StatusCode};
+pub use chrono;
+pub use http;
+pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+pub use serde_json;
+pub use serde_json::{Value, json};
 pub use sesame_types;
 pub use sesame_types::{
     LookupSecretAction, Session, SettingsFlow, UpdateLoginFlowBody, UpdateRegistrationFlowBody,

@@ -10,6 +10,7 @@ use http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// A progress callback: `(bytes done, bytes total)`.
@@ -34,6 +35,7 @@ pub(crate) struct Call {
     on_send_progress: Option<ProgressFn>,
     on_receive_progress: Option<ProgressFn>,
     cancel: Option<CancellationToken>,
+    timeout: Option<Duration>,
     invalid: Option<String>,
 }
 
@@ -60,6 +62,7 @@ impl Call {
             on_send_progress: None,
             on_receive_progress: None,
             cancel: None,
+            timeout: None,
             invalid: None,
         }
     }
@@ -112,6 +115,10 @@ impl Call {
 
     pub(crate) fn cancellation(&mut self, token: CancellationToken) {
         self.cancel = Some(token);
+    }
+
+    pub(crate) fn timeout(&mut self, timeout: Duration) {
+        self.timeout = Some(timeout);
     }
 
     /// Sends the request and reads the whole body. Non-success statuses are not errors yet.
@@ -193,6 +200,16 @@ impl Call {
                 },
                 redirects,
             ))
+        };
+        // The deadline covers the whole exchange: connecting, redirects followed and the body.
+        let deadline = self.timeout.or(inner.timeout);
+        let exchange = async {
+            match deadline {
+                Some(deadline) => tokio::time::timeout(deadline, exchange)
+                    .await
+                    .unwrap_or(Err(ErrorKind::Timeout)),
+                None => exchange.await,
+            }
         };
         let outcome = match &self.cancel {
             Some(token) => tokio::select! {

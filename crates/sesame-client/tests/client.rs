@@ -306,7 +306,7 @@ api_test!(
             .unwrap_err();
         assert!(matches!(err.kind, ErrorKind::Decode { .. }), "{err:?}");
 
-        // And a 200 refused by `validate_status` is an API error, not a session.
+        // And a 200 refused by `validate_status` says so: the server refused nothing.
         let (token, _) = app.signed_up_user("refused@example.com").await;
         let err = client(&app)
             .to_session()
@@ -315,12 +315,54 @@ api_test!(
             .send()
             .await
             .unwrap_err();
-        assert!(
-            matches!(&err.kind, ErrorKind::Api(e) if e.code == Some(200)),
-            "{err:?}"
+        assert_eq!(
+            err.kind,
+            ErrorKind::StatusRejected {
+                status: StatusCode::OK
+            }
         );
+        assert_eq!(err.status(), Some(StatusCode::OK));
+        assert_eq!(err.id(), None);
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "GET {}/sessions/whoami: status 200 OK was rejected by the request's validate_status",
+                app.public_url
+            )
+        );
+        // The session the server sent is kept in the raw response.
+        let body: Value = serde_json::from_slice(&err.response.as_ref().unwrap().body).unwrap();
+        assert_eq!(body["active"], true);
+        assert!(body["id"].is_string(), "{body}");
     }
 );
+
+#[tokio::test]
+async fn a_rejected_success_status_with_an_error_envelope_keeps_the_envelope() {
+    let url = fixed_json_server(
+        r#"{"error":{"id":"security_csrf_violation","code":403,"status":"Forbidden","message":"the request was rejected"}}"#,
+    )
+    .await;
+    let client = Client::builder(url).build().unwrap();
+    let err = client
+        .to_session()
+        .validate_status(|s| s == StatusCode::NO_CONTENT)
+        .send()
+        .await
+        .unwrap_err();
+    let ErrorKind::Api(error) = &err.kind else {
+        panic!("expected the envelope's API error, got {err:?}");
+    };
+    assert_eq!(error.id.as_deref(), Some("security_csrf_violation"));
+    assert_eq!(error.code, Some(403));
+    assert_eq!(error.message, "the request was rejected");
+    assert_eq!(err.id(), Some("security_csrf_violation"));
+    assert_eq!(err.status(), Some(StatusCode::OK));
+
+    // Without `validate_status` the same answer is a success: `send_raw` returns its JSON.
+    let raw = client.to_session().send_raw().await.unwrap();
+    assert_eq!(raw.data["error"]["id"], "security_csrf_violation");
+}
 
 api_test!(
     progress_callbacks_count_up_to_the_total,
@@ -426,6 +468,132 @@ async fn cancelling_a_call_in_flight_returns_cancelled() {
     .expect("cancellation never hangs")
     .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Cancelled);
+}
+
+/// A local server that reads each request, waits `delay`, then answers `200 OK` with this JSON
+/// `body`. With `stall_after`, only that many bytes of the body are sent (its `Content-Length`
+/// says more), and the connection then stays open, silent.
+async fn slow_server(delay: Duration, body: &'static str, stall_after: Option<usize>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                tokio::time::sleep(delay).await;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                );
+                let sent = &body.as_bytes()[..stall_after.unwrap_or(body.len())];
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(sent).await;
+                let _ = socket.flush().await;
+                if stall_after.is_some() {
+                    // Hold the connection open without finishing the body.
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_per_request_timeout_ends_a_call_to_a_server_that_never_answers() {
+    // The client has no timeout of its own: only the request's deadline can end the call.
+    let client = Client::builder(silent_server().await).build().unwrap();
+    let started = std::time::Instant::now();
+    let err = tokio::time::timeout(
+        Duration::from_secs(10),
+        client
+            .to_session()
+            .x_session_token("ory_st_secretsecretsecretsecretsecret12")
+            .timeout(Duration::from_millis(100))
+            .send(),
+    )
+    .await
+    .expect("the request's timeout ends the call")
+    .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout);
+    assert!(started.elapsed() >= Duration::from_millis(100));
+    assert!(err.response.is_none());
+    assert!(
+        err.to_string()
+            .ends_with("/sessions/whoami: the request timed out"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("secretsecret"));
+}
+
+#[tokio::test]
+async fn a_per_request_timeout_covers_the_body() {
+    // The head arrives at once, the body never finishes.
+    let url = slow_server(Duration::ZERO, r#"{"status":"ok"}"#, Some(5)).await;
+    let client = Client::builder(url).build().unwrap();
+    let err = tokio::time::timeout(
+        Duration::from_secs(10),
+        client.is_alive().timeout(Duration::from_millis(200)).send(),
+    )
+    .await
+    .expect("the request's timeout ends the call")
+    .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout, "{err:?}");
+
+    // The same for the client's timeout.
+    let url = slow_server(Duration::ZERO, r#"{"status":"ok"}"#, Some(5)).await;
+    let client = Client::builder(url)
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let err = tokio::time::timeout(Duration::from_secs(10), client.is_alive().send())
+        .await
+        .expect("the client's timeout ends the call")
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout, "{err:?}");
+}
+
+#[tokio::test]
+async fn a_per_request_timeout_overrides_the_clients_either_way() {
+    // The server answers after 400 ms; the client gives every request 100 ms.
+    let url = slow_server(Duration::from_millis(400), r#"{"status":"ok"}"#, None).await;
+    let client = Client::builder(url)
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let err = client.is_alive().send().await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout, "the client's timeout applies");
+
+    // A longer deadline of the request's own wins for that request…
+    let res = client
+        .is_alive()
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.data.status, "ok");
+
+    // … and only for that one.
+    let err = client.is_alive().send().await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout);
+
+    // A shorter one wins too, on a client without a timeout.
+    let url = slow_server(Duration::from_millis(400), r#"{"status":"ok"}"#, None).await;
+    let client = Client::builder(url).build().unwrap();
+    let err = client
+        .is_alive()
+        .timeout(Duration::from_millis(100))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout);
+    assert!(
+        client.is_alive().send().await.is_ok(),
+        "no deadline without one"
+    );
 }
 
 #[tokio::test]

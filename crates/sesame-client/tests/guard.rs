@@ -8,9 +8,10 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use serde_json::{Value, json};
 use sesame_client::guard::{
-    OnAal2, OnInactive, OptionalSession, RejectionKind, Session, SessionGuard, SessionGuardBuilder,
+    CurrentSession, OnAal2, OnInactive, OptionalSession, RejectionKind, SessionGuard,
+    SessionGuardBuilder,
 };
-use sesame_client::{Client, Interceptor, RequestParts};
+use sesame_client::{Client, Interceptor, RequestParts, Session};
 use sesame_testkit::reqwest::Method;
 use sesame_testkit::{TestApp, api_test};
 use std::sync::Arc;
@@ -54,8 +55,8 @@ fn cookie_header(token: &str) -> String {
 /// Answers with the identity id, after checking that the layer's extension and the extractor
 /// agree.
 async fn me(
-    Extension(from_layer): Extension<sesame_client::sesame_types::Session>,
-    Session(session): Session,
+    Extension(from_layer): Extension<Session>,
+    CurrentSession(session): CurrentSession,
 ) -> String {
     assert_eq!(from_layer, session);
     session.identity.as_ref().unwrap().id.to_string()
@@ -281,7 +282,7 @@ api_test!(
         let mixed = Router::new()
             .route(
                 "/me",
-                get(|Session(s): Session| async move { s.id.to_string() }),
+                get(|CurrentSession(s): CurrentSession| async move { s.id.to_string() }),
             )
             .layer(guard.optional_layer());
         let bad = [("x-session-token", "ory_st_nope")];
@@ -474,7 +475,7 @@ async fn an_extractor_without_a_guard_answers_500() {
     let router = Router::new()
         .route(
             "/me",
-            get(|Session(s): Session| async move { s.id.to_string() }),
+            get(|CurrentSession(s): CurrentSession| async move { s.id.to_string() }),
         )
         .route("/maybe", get(maybe));
     for path in ["/me", "/maybe"] {

@@ -11,7 +11,7 @@ use axum::response::Html;
 use axum::routing::get;
 use axum::{Extension, Router};
 use sesame_client::Client;
-use sesame_client::guard::{OnAal2, OnInactive, Session, SessionGuard};
+use sesame_client::guard::{CurrentSession, OnAal2, OnInactive, SessionGuard};
 
 /// Where Sesame is, and where this app is.
 #[derive(Debug, Clone)]
@@ -44,7 +44,7 @@ pub fn app(sesame: Sesame) -> Result<Router, Box<dyn std::error::Error + Send + 
     Ok(Router::new()
         .route("/", get(home))
         .route("/dashboard", get(dashboard))
-        // The `Session` extractor asks whoami through this guard, on the routes that use it.
+        // The `CurrentSession` extractor asks whoami through this guard, on the routes that use it.
         .layer(Extension(guard))
         .with_state(sesame))
 }
@@ -57,7 +57,7 @@ async fn home(State(sesame): State<Sesame>) -> Html<String> {
     ))
 }
 
-async fn dashboard(Session(session): Session) -> Html<String> {
+async fn dashboard(CurrentSession(session): CurrentSession) -> Html<String> {
     let identity = session.identity.as_ref();
     let email = identity
         .and_then(|identity| identity.traits["email"].as_str())

@@ -1,4 +1,4 @@
-//! The [`Session`] and [`OptionalSession`] extractors.
+//! The [`CurrentSession`] and [`OptionalSession`] extractors.
 
 use super::rejection::{Refusal, Rejection};
 use super::{SessionGuard, original_uri};
@@ -6,22 +6,23 @@ use axum::extract::FromRequestParts;
 use http::request::Parts;
 use std::ops::{Deref, DerefMut};
 
-/// The active session of the request, or the guard's [`Rejection`].
+/// The active session of the request (a [`Session`](crate::Session)), or the guard's
+/// [`Rejection`].
 ///
 /// Takes the session a [`SessionLayer`](super::SessionLayer) resolved; without one, resolves it
 /// through the [`SessionGuard`] in the request extensions (add `axum::Extension(guard)`, or either
 /// layer). No guard at all is a configuration mistake, answered `500`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Session(pub sesame_types::Session);
+pub struct CurrentSession(pub sesame_types::Session);
 
-impl Session {
+impl CurrentSession {
     /// The session itself.
     pub fn into_inner(self) -> sesame_types::Session {
         self.0
     }
 }
 
-impl Deref for Session {
+impl Deref for CurrentSession {
     type Target = sesame_types::Session;
 
     fn deref(&self) -> &sesame_types::Session {
@@ -29,16 +30,17 @@ impl Deref for Session {
     }
 }
 
-impl DerefMut for Session {
+impl DerefMut for CurrentSession {
     fn deref_mut(&mut self) -> &mut sesame_types::Session {
         &mut self.0
     }
 }
 
-/// The active session of the request, if there is one.
+/// The active session of the request (a [`Session`](crate::Session)), if there is one.
 ///
 /// `None` when the request has no active session *and* when the session needs a second factor
-/// (check `authenticator_assurance_level` yourself, or use [`Session`], to tell them apart).
+/// (check `authenticator_assurance_level` yourself, or use [`CurrentSession`], to tell them
+/// apart).
 /// Still rejects with `502` when whoami cannot be reached (a visitor must not look signed out
 /// because the session server is down), and with `500` when no [`SessionGuard`] is configured.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,12 +75,12 @@ async fn resolve(
     Ok(guard.resolve_parts(parts).await.map_err(|r| (guard, r)))
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Session {
+impl<S: Send + Sync> FromRequestParts<S> for CurrentSession {
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Rejection> {
         match resolve(parts).await? {
-            Ok(session) => Ok(Session(session)),
+            Ok(session) => Ok(CurrentSession(session)),
             Err((guard, refusal)) => Err(guard.reject(&refusal, original_uri(parts))),
         }
     }

@@ -8,11 +8,12 @@
 //! digest of the credential (never the credential itself).
 //!
 //! - [`SessionGuard::layer`] requires a session on every route it wraps and puts the
-//!   [`sesame_types::Session`] in the request extensions; [`SessionGuard::optional_layer`] only
+//!   [`Session`](crate::Session) in the request extensions; [`SessionGuard::optional_layer`] only
 //!   resolves it.
-//! - The extractors [`Session`] and [`OptionalSession`] take the session a layer resolved, or
-//!   resolve it themselves through a guard added with `axum::Extension(guard)`. whoami is asked at
-//!   most once per request, however many layers and extractors look.
+//! - The extractors [`CurrentSession`] and [`OptionalSession`] take the session a layer resolved,
+//!   or resolve it themselves through a guard added with `axum::Extension(guard)`. whoami is asked
+//!   at most once per request, however many layers and extractors look. Both hold the wire type
+//!   [`sesame_client::Session`](crate::Session) (and deref to it).
 //!
 //! whoami is awaited inside the request's own future, never spawned: when the incoming request
 //! is cancelled (the client goes away), the whoami call is dropped with it.
@@ -21,10 +22,10 @@
 //! use axum::Router;
 //! use axum::routing::get;
 //! use sesame_client::Client;
-//! use sesame_client::guard::{OnAal2, OnInactive, OptionalSession, Session, SessionGuard};
+//! use sesame_client::guard::{CurrentSession, OnAal2, OnInactive, OptionalSession, SessionGuard};
 //! use std::time::Duration;
 //!
-//! async fn dashboard(Session(session): Session) -> String {
+//! async fn dashboard(CurrentSession(session): CurrentSession) -> String {
 //!     format!("session {}", session.id)
 //! }
 //!
@@ -63,7 +64,7 @@ mod layer;
 mod rejection;
 
 pub use builder::{ConfigError, OnAal2, OnInactive, SessionGuardBuilder};
-pub use extract::{OptionalSession, Session};
+pub use extract::{CurrentSession, OptionalSession};
 pub use layer::{SessionLayer, SessionService};
 pub use rejection::{Rejection, RejectionKind};
 
@@ -125,14 +126,14 @@ impl SessionGuard {
     }
 
     /// A layer that requires a session: requests without one are answered with the configured
-    /// [`Rejection`]; the others reach the inner service with the [`sesame_types::Session`] (and
+    /// [`Rejection`]; the others reach the inner service with the [`Session`](crate::Session) (and
     /// this guard) in their extensions.
     pub fn layer(&self) -> SessionLayer {
         SessionLayer::new(self.clone(), true)
     }
 
     /// A layer that resolves the session but refuses nothing: the inner service sees a
-    /// [`sesame_types::Session`] in the extensions when there is an active one, none when the
+    /// [`Session`](crate::Session) in the extensions when there is an active one, none when the
     /// session is inactive or needs a second factor. Only an unreachable whoami is answered (502).
     pub fn optional_layer(&self) -> SessionLayer {
         SessionLayer::new(self.clone(), false)
