@@ -76,6 +76,11 @@ describe('built-in UI in a real browser', { skip: h.SKIP_WITHOUT_CHROMIUM }, () 
     await page.goto(`${publicUrl}self-service/registration/browser`);
     assertOnPage(page, 'ui/registration');
     await shot(page, 'registration');
+    // The lead says what the form asks for; the optional fields say so in their names.
+    assert.equal(await page.locator('.lead').innerText(), 'It takes an email address and a password; the rest is optional.');
+    await page.getByLabel('E-Mail', { exact: true }).waitFor();
+    await page.getByLabel('First Name (optional)', { exact: true }).waitFor();
+    await page.getByLabel('Last Name (optional)', { exact: true }).waitFor();
     const firstFlow = new URL(page.url()).searchParams.get('flow');
     assert.ok(firstFlow, 'the registration page carries ?flow=');
     assert.equal(await page.locator('input[name="csrf_token"]').count(), 1, 'the form carries the anti-CSRF token');
@@ -150,6 +155,7 @@ describe('built-in UI in a real browser', { skip: h.SKIP_WITHOUT_CHROMIUM }, () 
     await page.goto(`${publicUrl}self-service/login/browser`);
     assertOnPage(page, 'ui/login');
     await shot(page, 'login');
+    assert.equal(await page.locator('input[name="identifier"]').getAttribute('autocomplete'), 'username');
     await page.locator('input[name="identifier"]').fill(email);
     await page.locator('input[name="password"]').fill('not-the-password-1');
     await Promise.all([
@@ -172,6 +178,43 @@ describe('built-in UI in a real browser', { skip: h.SKIP_WITHOUT_CHROMIUM }, () 
     const me = await whoami(context);
     assert.equal(me.status, 200);
     assert.equal(me.body.identity.traits.email, email);
+  });
+
+  test('a first visit to / lands on the welcome page, which has an icon', { timeout: TEST_TIMEOUT }, async (t) => {
+    const { page } = await newPage(t);
+    const res = await page.goto(publicUrl);
+    assert.equal(res.status(), 200);
+    assertOnPage(page, 'ui/welcome');
+    await page.getByRole('heading', { name: /not signed in/i }).waitFor();
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    await page.getByRole('link', { name: 'Sign up' }).waitFor();
+    // The built-in UI's directory leads there too.
+    await page.goto(`${publicUrl}ui/`);
+    assertOnPage(page, 'ui/welcome');
+    await shot(page, 'first-visit');
+
+    // Both icons the page names load and decode, as images under the page's own policy.
+    const icons = await page.evaluate(() =>
+      Promise.all(
+        [...document.querySelectorAll('link[rel="icon"]')].map(
+          (link) =>
+            new Promise((resolve) => {
+              const img = new Image();
+              img.onload = () => resolve({ href: link.href, width: img.naturalWidth });
+              img.onerror = () => resolve({ href: link.href, width: 0 });
+              img.src = link.href;
+            }),
+        ),
+      ),
+    );
+    assert.deepEqual(
+      icons.map((i) => i.href),
+      [`${publicUrl}ui/favicon.svg`, `${publicUrl}favicon.ico`],
+    );
+    for (const icon of icons) assert.ok(icon.width > 0, `${icon.href} loads as an image`);
+    const ico = await fetchT(`${publicUrl}favicon.ico`);
+    assert.equal(ico.status, 200);
+    assert.equal(ico.headers.get('content-type'), 'image/x-icon');
   });
 
   test('the error page explains an error id', { timeout: TEST_TIMEOUT }, async (t) => {

@@ -181,9 +181,17 @@ export async function newPage(browser, t, options = {}) {
   return { context, page };
 }
 
-/** A full-page screenshot, target/e2e/<name>.png. */
-export async function shot(page, name) {
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+/** A screenshot, target/e2e/<name>.png: the full page, or only what the window shows. */
+export async function shot(page, name, { fullPage = true } = {}) {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage });
+}
+
+/** Whether the element is within the window, as scrolled. */
+export async function inView(locator) {
+  return locator.evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    return r.bottom > 0 && r.top < window.innerHeight;
+  });
 }
 
 /** The page's path must be `expected` (e.g. `ui/registration`) under `publicUrl`. */

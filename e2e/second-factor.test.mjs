@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from './harness.mjs';
-import { TEST_TIMEOUT, shot, uniqueEmail, whoamiFromPage } from './harness.mjs';
+import { TEST_TIMEOUT, inView, shot, uniqueEmail, whoamiFromPage } from './harness.mjs';
 import { base32Decode, hotp, stepAt, totpAt } from './totp.mjs';
 
 let sesame;
@@ -62,6 +62,26 @@ async function openSettings(page) {
   await page.getByRole('heading', { level: 1, name: 'Account settings' }).waitFor();
 }
 
+/** The settings page's sections, top to bottom, whatever state the flow is in. */
+const SECTIONS = ['Profile', 'Password', 'Authenticator app', 'Backup recovery codes'];
+
+async function assertSections(page) {
+  assert.deepEqual(await page.getByRole('heading', { level: 2 }).allInnerTexts(), SECTIONS);
+}
+
+/** After saving a section: the page is back at that section, which shows the flow's message. */
+async function assertBackAt(page, section, id) {
+  assert.equal(new URL(page.url()).hash, `#${id}`, 'the address names the section just used');
+  const region = page.getByRole('region', { name: section });
+  assert.ok(await inView(region.getByRole('heading', { level: 2 })), `the ${section} section is in view`);
+  // The message is shown once, in the section, and is in view too.
+  const status = page.getByRole('status');
+  assert.equal(await status.count(), 1);
+  assert.equal(await region.getByRole('status').count(), 1, `the message sits in the ${section} section`);
+  assert.ok(await inView(status), 'the message is in view');
+  return status;
+}
+
 /** From the settings page back to the welcome page, then its sign-out link. */
 async function signOut(page) {
   await Promise.all([
@@ -84,6 +104,14 @@ async function signInWithPassword(page, email) {
   // The password step is done: no identifier or password is asked for again.
   assert.equal(await page.locator('input[name="identifier"]').count(), 0);
   assert.equal(await page.locator('input[name="password"]').count(), 0);
+  // Codes are typed on a number pad or filled in from the phone; backup codes are not remembered.
+  const totpCode = page.locator('input[name="totp_code"]');
+  if ((await totpCode.count()) > 0) {
+    assert.equal(await totpCode.getAttribute('autocomplete'), 'one-time-code');
+    assert.equal(await totpCode.getAttribute('inputmode'), 'numeric');
+  }
+  const backupCode = page.locator('input[name="lookup_secret"]');
+  if ((await backupCode.count()) > 0) assert.equal(await backupCode.getAttribute('autocomplete'), 'off');
   const prompt = page.locator('[data-message-id="1010004"]');
   assert.match(await prompt.innerText(), /complete the second authentication challenge/i);
   assert.equal(await page.locator('.messages').getAttribute('role'), 'status');
@@ -123,11 +151,14 @@ describe('second factors in the built-in UI', { skip: h.SKIP_WITHOUT_CHROMIUM },
     await h.signUpInBrowser(page, publicUrl, email);
     await openSettings(page);
 
-    // Every method has its section; the profile shows the traits.
-    for (const name of ['Profile', 'Password', 'Backup recovery codes', 'Authenticator app']) {
-      await page.getByRole('heading', { level: 2, name }).waitFor();
-    }
+    // Every method has its section, in a fixed order; the profile shows the traits. Each button
+    // says what it does.
+    await assertSections(page);
     assert.equal(await page.locator('input[name="traits.email"]').inputValue(), email);
+    for (const name of ['Save profile', 'Change password', 'Link authenticator app', 'Generate new backup recovery codes']) {
+      await page.getByRole('button', { name, exact: true }).waitFor();
+    }
+    assert.equal(await page.getByLabel('New password').getAttribute('autocomplete'), 'new-password');
 
     // The QR code is a data: image, and it is shown.
     const qr = page.getByRole('img', { name: 'Authenticator app QR code' });
@@ -141,16 +172,24 @@ describe('second factors in the built-in UI', { skip: h.SKIP_WITHOUT_CHROMIUM },
     assert.match(secret, /^[A-Z2-7]{16,}=*$/, `a base32 secret is shown: ${JSON.stringify(secret)}`);
     await shot(page, 'settings');
 
+    // The code field offers a number pad and the browser refuses what cannot be a code.
+    const verify = page.getByLabel('Verify code');
+    assert.equal(await verify.getAttribute('autocomplete'), 'one-time-code');
+    assert.equal(await verify.getAttribute('inputmode'), 'numeric');
+    const valid = (value) => verify.fill(value).then(() => verify.evaluate((input) => input.checkValidity()));
+    assert.equal(await valid('12345'), false, 'five digits');
+    assert.equal(await valid('12a456'), false, 'a letter');
+    assert.equal(await valid(' 123456 '), true, 'six digits, spaces around');
+
     const linkStep = stepAt();
     const linkCode = totpAt(secret, linkStep);
-    await page.getByLabel('Verify code').fill(linkCode);
-    await submitWith(page, page.locator('button[name="method"][value="totp"]'));
+    await verify.fill(linkCode);
+    await submitWith(page, page.getByRole('button', { name: 'Link authenticator app' }));
     assertOnPage(page, 'ui/settings');
-    const saved = page.locator('.messages-success');
-    await saved.waitFor();
+    const saved = await assertBackAt(page, 'Authenticator app', 'group-totp');
     assert.match(await saved.innerText(), /your changes have been saved/i);
-    assert.equal(await saved.getAttribute('role'), 'status');
-    await page.getByRole('button', { name: 'Unlink TOTP Authenticator App' }).waitFor();
+    await assertSections(page);
+    await page.getByRole('button', { name: 'Unlink authenticator app' }).waitFor();
     assert.equal(await page.locator('img').count(), 0, 'no QR code once linked');
     await shot(page, 'settings-totp-linked');
     // Linking proved the second factor on this session too.
@@ -194,14 +233,22 @@ describe('second factors in the built-in UI', { skip: h.SKIP_WITHOUT_CHROMIUM },
     await submitWith(page, page.getByRole('button', { name: 'Generate new backup recovery codes' }));
     const list = page.getByRole('list', { name: /back up recovery codes/i });
     await list.waitFor();
+    // The codes appear in their section, which stayed where it was, and the page is back at it.
+    await assertSections(page);
+    assert.equal(new URL(page.url()).hash, '#group-lookup_secret');
+    assert.ok(await inView(list), 'the codes are in view');
+    await shot(page, 'settings-backup-codes-in-view', { fullPage: false });
     const codes = (await list.locator('code').allInnerTexts()).map((c) => c.trim());
     assert.equal(codes.length, 12, `twelve codes: ${JSON.stringify(codes)}`);
     assert.equal(new Set(codes).size, 12);
     await shot(page, 'settings-backup-codes');
 
     await submitWith(page, page.getByRole('button', { name: 'Confirm backup recovery codes' }));
-    await page.locator('.messages-success').waitFor();
+    await assertBackAt(page, 'Backup recovery codes', 'group-lookup_secret');
+    await assertSections(page);
+    await shot(page, 'settings-backup-codes-saved', { fullPage: false });
     await page.getByRole('button', { name: 'Reveal backup recovery codes' }).waitFor();
+    await page.getByRole('button', { name: 'Disable backup recovery codes' }).waitFor();
     await assertAal2(page, ['password', 'lookup_secret']);
 
     await signOut(page);

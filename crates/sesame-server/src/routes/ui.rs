@@ -1,6 +1,7 @@
 //! The built-in self-service UI on the public port: sign-in, sign-up and account-settings pages that
 //! render a browser flow, the welcome page (the current session) with a sign-out link, the error
-//! page, and the stylesheet. Handlers fetch one thing and hand it to [`crate::ui`] to render.
+//! page, the stylesheet and icons, and the way in from `/` and `/ui/`. Handlers fetch one thing and
+//! hand it to [`crate::ui`] to render.
 
 use crate::browser::respond;
 use crate::extract::{RequestToken, csrf_cookie, query, query_param};
@@ -8,7 +9,7 @@ use crate::state::AppState;
 use crate::ui::{self, pages};
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sesame_core::{CoreError, FlowId};
@@ -23,6 +24,23 @@ pub fn router() -> Router<AppState> {
         .route("/ui/welcome", get(welcome))
         .route("/ui/error", get(error))
         .route("/ui/style.css", get(stylesheet))
+        .route("/ui/favicon.svg", get(favicon_svg))
+        .route("/favicon.ico", get(favicon_ico))
+        .route("/", get(root))
+        .route("/ui", get(ui_index))
+        .route("/ui/", get(ui_index))
+}
+
+/// `GET /`: a browser's first visit lands where sign-in and sign-up lead back to,
+/// `selfservice.default_browser_return_url` (by default the welcome page, which offers both).
+async fn root(State(state): State<AppState>) -> Response {
+    respond::redirect(StatusCode::SEE_OTHER, &state.browser.default_return)
+}
+
+/// `GET /ui` and `/ui/`: the built-in UI's own start, the welcome page.
+async fn ui_index(State(state): State<AppState>) -> Response {
+    let welcome = pages::Links::new(&state.public_base_url, None).welcome;
+    respond::redirect(StatusCode::SEE_OTHER, &welcome)
 }
 
 /// A 303 to `<public>/self-service/<kind>/browser` for a new flow, passing on the `keep` query
@@ -147,12 +165,22 @@ async fn settings(State(state): State<AppState>, uri: Uri, token: RequestToken) 
         )
     };
     match state.settings.get(id, token.get(), state.now()).await {
-        Ok(flow) if flow.flow_type == FlowType::Browser => ui::page(
-            &state,
-            StatusCode::OK,
-            ui::FLOW,
-            &pages::FlowPage::settings(&flow, base),
-        ),
+        Ok(flow) if flow.flow_type == FlowType::Browser => {
+            let browser = &state.browser;
+            // Saving a method comes back to this page unless a return URL is configured for it;
+            // only then may its form carry a fragment, which would follow the browser anywhere.
+            let here = browser.settings_ui == format!("{base}ui/settings")
+                && flow.return_to.is_none()
+                && browser.settings_return.is_none();
+            let returns_here = |method: &str| {
+                here && !browser
+                    .settings_method_return
+                    .iter()
+                    .any(|(m, _)| *m == method)
+            };
+            let view = pages::FlowPage::settings(&flow, base, returns_here);
+            ui::page(&state, StatusCode::OK, ui::FLOW, &view)
+        }
         Ok(_) => new_flow(&state, "settings", &uri, KEEP),
         Err(CoreError::NoSession) => {
             login(&[("return_to", &format!("{base}self-service/settings/browser"))])
@@ -223,15 +251,36 @@ async fn error(State(state): State<AppState>, uri: Uri) -> Response {
     ui::page(&state, StatusCode::OK, ui::ERROR, &view)
 }
 
-/// `GET /ui/style.css`: the same for everyone, so caches may keep it for a day.
-async fn stylesheet() -> Response {
+/// A file that is the same for everyone, so caches may keep it for a day.
+fn asset(content_type: &'static str, body: &'static [u8]) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "public, max-age=86400"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
-        ui::STYLESHEET,
+        body,
     )
         .into_response()
+}
+
+/// `GET /ui/style.css`.
+async fn stylesheet() -> Response {
+    asset("text/css; charset=utf-8", ui::STYLESHEET.as_bytes())
+}
+
+/// `GET /ui/favicon.svg`: the icon the pages link to. Opened on its own it is a document, so it
+/// may load nothing at all.
+async fn favicon_svg() -> Response {
+    let mut res = asset("image/svg+xml", ui::FAVICON_SVG.as_bytes());
+    res.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'"),
+    );
+    res
+}
+
+/// `GET /favicon.ico`: where browsers look for an icon on their own, and the pages' fallback.
+async fn favicon_ico() -> Response {
+    asset("image/x-icon", ui::FAVICON_ICO)
 }

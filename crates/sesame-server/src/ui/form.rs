@@ -4,6 +4,7 @@
 //! so that one method's required fields never block another's button, and Enter submits the
 //! method being typed into.
 
+pub use super::hints::Page;
 pub use super::node::{FieldMessages, MessageView, NodeView, TextItem};
 use super::node::{Ids, node_view};
 use serde::Serialize;
@@ -18,6 +19,9 @@ pub struct SectionView {
     pub title: String,
     /// Element id of the heading.
     pub heading_id: String,
+    /// Whether the form posts with the heading as its fragment (`#group-totp`): the browser
+    /// comes back to this section, not to the top of the page.
+    pub anchored: bool,
     /// The widgets.
     pub nodes: Vec<NodeView>,
 }
@@ -36,14 +40,21 @@ pub struct FormView {
     /// How the global messages look: `error` if one is an error, else `success` if one is a
     /// success, else `info`.
     pub tone: &'static str,
-    /// One form per method group, in the order the groups first appear.
+    /// One form per method group, in the order the groups first appear (on the settings page,
+    /// in [`SETTINGS_ORDER`]).
     pub sections: Vec<SectionView>,
 }
 
+/// The settings page's sections, whatever state the flow is in: Kratos appends the groups it
+/// changes (backup codes just generated) after the others, which would move them down the page.
+/// Other groups follow, in the order they first appear.
+pub const SETTINGS_ORDER: [&str; 4] = ["profile", "password", "totp", "lookup_secret"];
+
 impl FormView {
-    /// Builds the form from a flow's `ui` container. Nodes the page cannot show without JavaScript
-    /// (`script`, `div`) are skipped, and so is a group left with nothing to show.
-    pub fn new(ui: &UiContainer) -> Self {
+    /// Builds the form from a flow's `ui` container, for `page`. Nodes the page cannot show
+    /// without JavaScript (`script`, `div`) are skipped, and so is a group left with nothing to
+    /// show.
+    pub fn new(ui: &UiContainer, page: Page) -> Self {
         let messages: Vec<MessageView> = ui.messages.iter().map(MessageView::from).collect();
         let has_error = messages.iter().any(|m| m.kind == "error");
         let tone = if has_error {
@@ -63,7 +74,15 @@ impl FormView {
             has_error,
             tone,
             messages,
-            sections: sections(&ui.nodes),
+            sections: sections(&ui.nodes, page),
+        }
+    }
+
+    /// Anchors each section whose submit leads back to this page (`returns_here(group)`), so that
+    /// the browser lands on the section it used rather than on the top of the page.
+    pub fn keep_place(&mut self, returns_here: impl Fn(&str) -> bool) {
+        for s in &mut self.sections {
+            s.anchored = returns_here(&s.group);
         }
     }
 
@@ -76,7 +95,7 @@ impl FormView {
 /// The group every form carries.
 const DEFAULT_GROUP: &str = "default";
 
-fn sections(nodes: &[UiNode]) -> Vec<SectionView> {
+fn sections(nodes: &[UiNode], page: Page) -> Vec<SectionView> {
     let mut ids = Ids::default();
     let shared: Vec<&UiNode> = nodes.iter().filter(|n| n.group == DEFAULT_GROUP).collect();
     let mut groups: Vec<&str> = Vec::new();
@@ -88,12 +107,21 @@ fn sections(nodes: &[UiNode]) -> Vec<SectionView> {
     if groups.is_empty() {
         let views: Vec<NodeView> = shared
             .iter()
-            .filter_map(|n| node_view(n, &mut ids))
+            .filter_map(|n| node_view(n, page, &mut ids))
             .collect();
         if views.is_empty() {
             return Vec::new();
         }
         return vec![section(DEFAULT_GROUP, views, &mut ids)];
+    }
+    if page == Page::Settings {
+        // A stable sort: groups not in the list keep their order, after those in it.
+        groups.sort_by_key(|g| {
+            SETTINGS_ORDER
+                .iter()
+                .position(|known| known == g)
+                .unwrap_or(SETTINGS_ORDER.len())
+        });
     }
     groups
         .into_iter()
@@ -101,14 +129,14 @@ fn sections(nodes: &[UiNode]) -> Vec<SectionView> {
             let own: Vec<NodeView> = nodes
                 .iter()
                 .filter(|n| n.group == group)
-                .filter_map(|n| node_view(n, &mut ids))
+                .filter_map(|n| node_view(n, page, &mut ids))
                 .collect();
             if own.is_empty() {
                 return None;
             }
             let mut views: Vec<NodeView> = shared
                 .iter()
-                .filter_map(|n| node_view(n, &mut ids))
+                .filter_map(|n| node_view(n, page, &mut ids))
                 .collect();
             views.extend(own);
             Some(section(group, views, &mut ids))
@@ -121,6 +149,7 @@ fn section(group: &str, nodes: Vec<NodeView>, ids: &mut Ids) -> SectionView {
         group: group.to_owned(),
         title: group_title(group),
         heading_id: ids.make_with("group", group),
+        anchored: false,
         nodes,
     }
 }
@@ -156,6 +185,10 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
 
+    fn login_form(nodes: Value, messages: Value) -> FormView {
+        FormView::new(&container(nodes, messages), Page::Login)
+    }
+
     fn container(nodes: Value, messages: Value) -> UiContainer {
         serde_json::from_value(json!({
             "action": "http://127.0.0.1:4433/self-service/login?flow=f",
@@ -181,7 +214,7 @@ mod tests {
 
     #[test]
     fn a_single_method_is_one_form_in_node_order() {
-        let form = FormView::new(&container(login_nodes(), json!([])));
+        let form = login_form(login_nodes(), json!([]));
         assert_eq!(form.method, "post");
         assert!(!form.has_error);
         assert_eq!(form.tone, "info");
@@ -201,17 +234,17 @@ mod tests {
 
     #[test]
     fn global_messages_set_the_tone() {
-        let form = FormView::new(&container(
+        let form = login_form(
             login_nodes(),
             json!([{"id":4000006,"text":"The provided credentials are invalid","type":"error"}]),
-        ));
+        );
         assert!(form.has_error);
         assert_eq!(form.tone, "error");
         assert_eq!(form.messages[0].id, 4000006);
-        let form = FormView::new(&container(
+        let form = login_form(
             login_nodes(),
             json!([{"id":1050001,"text":"Your changes have been saved!","type":"success"}]),
-        ));
+        );
         assert!(!form.has_error);
         assert_eq!(form.tone, "success");
     }
@@ -226,7 +259,7 @@ mod tests {
             {"type":"input","group":"lookup_secret","attributes":{"name":"method","type":"submit","value":"lookup_secret","disabled":false,"node_type":"input"},"messages":[],"meta":{"label":{"id":1010010,"text":"Use backup recovery code","type":"info"}}},
             {"type":"script","group":"webauthn","attributes":{"src":"/x.js","node_type":"script"},"messages":[],"meta":{}}
         ]);
-        let form = FormView::new(&container(nodes, json!([])));
+        let form = login_form(nodes, json!([]));
         let groups: Vec<(&str, &str, &str)> = form
             .sections
             .iter()
@@ -263,7 +296,7 @@ mod tests {
             {"type":"input","group":"password","attributes":{"name":"method","type":"submit","value":"password","disabled":false,"node_type":"input"},"messages":[],"meta":{}},
             {"type":"input","group":"code","attributes":{"name":"method","type":"submit","value":"code","disabled":false,"node_type":"input"},"messages":[],"meta":{}}
         ]);
-        let form = FormView::new(&container(nodes, json!([])));
+        let form = login_form(nodes, json!([]));
         let ids: Vec<&str> = form
             .nodes()
             .filter_map(|n| match n {
@@ -276,18 +309,42 @@ mod tests {
 
     #[test]
     fn a_flow_with_only_default_nodes_is_one_form() {
-        let form = FormView::new(&container(
+        let form = login_form(
             json!([csrf(), {"type":"input","group":"default","attributes":{"name":"method","type":"submit","value":"x","disabled":false,"node_type":"input"},"messages":[],"meta":{}}]),
             json!([]),
-        ));
+        );
         assert_eq!(form.sections.len(), 1);
         assert_eq!(form.sections[0].group, "default");
         assert_eq!(form.sections[0].nodes.len(), 2);
-        assert!(
-            FormView::new(&container(json!([]), json!([])))
-                .sections
-                .is_empty()
+        assert!(login_form(json!([]), json!([])).sections.is_empty());
+    }
+
+    #[test]
+    fn settings_sections_keep_their_place_whatever_order_the_nodes_come_in() {
+        let button = |group: &str| json!({"type":"input","group":group,"attributes":{"name":"method","type":"submit","value":group,"disabled":false,"node_type":"input"},"messages":[],"meta":{}});
+        // Backup codes just generated come last in the flow's nodes; an unknown group first.
+        let nodes = json!([
+            csrf(),
+            button("magic_link"),
+            button("totp"),
+            button("password"),
+            button("profile"),
+            button("lookup_secret")
+        ]);
+        let mut form = FormView::new(&container(nodes.clone(), json!([])), Page::Settings);
+        let groups: Vec<&str> = form.sections.iter().map(|s| s.group.as_str()).collect();
+        assert_eq!(
+            groups,
+            ["profile", "password", "totp", "lookup_secret", "magic_link"]
         );
+        // Other pages keep the flow's order.
+        let login = login_form(nodes, json!([]));
+        assert_eq!(login.sections[0].group, "magic_link");
+
+        assert!(form.sections.iter().all(|s| !s.anchored));
+        form.keep_place(|group| group != "password");
+        let anchored: Vec<bool> = form.sections.iter().map(|s| s.anchored).collect();
+        assert_eq!(anchored, [true, false, true, true, true]);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! only renders.
 
 pub mod form;
+pub mod hints;
 pub mod node;
 pub mod pages;
 
@@ -24,6 +25,13 @@ pub const ERROR: &str = "error.html";
 
 /// The stylesheet served at `/ui/style.css`.
 pub const STYLESHEET: &str = include_str!("../../templates/style.css");
+
+/// The icon served at `/ui/favicon.svg`: a keyhole on the stylesheet's `--primary` blue.
+pub const FAVICON_SVG: &str = include_str!("../../templates/favicon.svg");
+
+/// The icon served at `/favicon.ico`: `favicon.svg` rendered at 16, 32 and 48 pixels, as PNG
+/// images in one ICO file (what browsers ask for when a page names no icon).
+pub const FAVICON_ICO: &[u8] = include_bytes!("../../templates/favicon.ico");
 
 const TEMPLATES: [(&str, &str); 5] = [
     ("base.html", include_str!("../../templates/base.html")),
@@ -305,13 +313,47 @@ mod tests {
             "organization_id": null
         }))
         .unwrap();
-        let html = render(FLOW, &FlowPage::settings(&flow, BASE)).unwrap();
+        let html = render(
+            FLOW,
+            &FlowPage::settings(&flow, BASE, |method| method != "profile"),
+        )
+        .unwrap();
         assert_eq!(html.matches("<h1").count(), 1);
         assert!(
             html.contains(r#"<div class="messages messages-success" role="status">"#),
             "{html}"
         );
         assert_eq!(html.matches("<form ").count(), 3, "{html}");
+        // The authenticator app before the backup codes, though its nodes come after them.
+        assert!(html.find("group-totp").unwrap() < html.find("group-lookup_secret").unwrap());
+        // Saving a method that comes back here returns to its section, where a hidden copy of
+        // the messages waits; the profile's return URL gets no fragment.
+        let action =
+            "http://127.0.0.1:4433/self-service/settings?flow=5b1b8a0e-6cbb-4a52-8c0e-4a4c1bd1b6c5";
+        assert!(
+            html.contains(&format!(
+                r#"<form action="{action}#group-totp" method="post">"#
+            )),
+            "{html}"
+        );
+        assert!(html.contains(&format!(r#"<form action="{action}" method="post">"#)));
+        assert_eq!(
+            html.matches(
+                r#"<div class="messages messages-success messages-here" role="status" hidden>"#
+            )
+            .count(),
+            2,
+            "{html}"
+        );
+        assert!(html.contains(
+            r#"<h2 id="group-totp">Authenticator app</h2>
+<div class="messages messages-success messages-here""#
+        ));
+        assert!(html.contains(r#">Save profile</button>"#), "{html}");
+        assert!(
+            html.contains(r#">Link authenticator app</button>"#),
+            "{html}"
+        );
         assert_eq!(
             html.matches(r#"<input type="hidden" name="csrf_token" value="tok">"#)
                 .count(),

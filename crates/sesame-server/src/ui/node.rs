@@ -1,6 +1,7 @@
 //! One flow node as a widget, chosen by the node's type and attributes alone (`input` by its
 //! HTML type, `text`, `img`, `a`), so that a new method's nodes render without template changes.
 
+use super::hints::{self, Page};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sesame_types::flow::InputAttributes;
@@ -66,10 +67,14 @@ pub enum NodeView {
         required: bool,
         /// `autocomplete`.
         autocomplete: Option<String>,
+        /// `inputmode`: the on-screen keyboard to offer.
+        inputmode: Option<&'static str>,
         /// `pattern`.
         pattern: Option<String>,
         /// `maxlength`.
         maxlength: Option<u32>,
+        /// Typed exactly as shown (`autocapitalize="none"`, `spellcheck="false"`).
+        literal: bool,
         /// `disabled`.
         disabled: bool,
         /// Messages next to the field.
@@ -206,14 +211,14 @@ fn label_text(node: &UiNode) -> Option<String> {
 
 /// The widget for one node; `None` for nodes that need JavaScript (`script`, `div`) or lack what
 /// they would show.
-pub(super) fn node_view(node: &UiNode, ids: &mut Ids) -> Option<NodeView> {
+pub(super) fn node_view(node: &UiNode, page: Page, ids: &mut Ids) -> Option<NodeView> {
     match &node.attributes {
-        UiNodeAttributes::Input(a) => Some(input_view(node, a, ids)),
+        UiNodeAttributes::Input(a) => Some(input_view(node, a, page, ids)),
         UiNodeAttributes::Other(a) => other_view(node, a, ids),
     }
 }
 
-fn input_view(node: &UiNode, a: &InputAttributes, ids: &mut Ids) -> NodeView {
+fn input_view(node: &UiNode, a: &InputAttributes, page: Page, ids: &mut Ids) -> NodeView {
     let value = value_text(a.value.as_ref());
     match a.input_type.as_str() {
         "hidden" => NodeView::Hidden {
@@ -226,7 +231,9 @@ fn input_view(node: &UiNode, a: &InputAttributes, ids: &mut Ids) -> NodeView {
             NodeView::Button {
                 button_type: kind.to_owned(),
                 name: a.name.clone(),
-                label: label_text(node).unwrap_or_else(|| value.clone()),
+                label: hints::button_label(node)
+                    .or_else(|| label_text(node))
+                    .unwrap_or_else(|| value.clone()),
                 value,
                 disabled: a.disabled,
                 messages: field_messages(node, &id),
@@ -247,6 +254,7 @@ fn input_view(node: &UiNode, a: &InputAttributes, ids: &mut Ids) -> NodeView {
         }
         input_type => {
             let id = ids.make(&a.name);
+            let hints = hints::input_hints(page, &a.name, input_type);
             NodeView::Input {
                 name: a.name.clone(),
                 input_type: input_type.to_owned(),
@@ -256,11 +264,23 @@ fn input_view(node: &UiNode, a: &InputAttributes, ids: &mut Ids) -> NodeView {
                 } else {
                     value
                 },
-                label: label_text(node).unwrap_or_else(|| a.name.clone()),
+                label: hints
+                    .label
+                    .or_else(|| label_text(node))
+                    .unwrap_or_else(|| a.name.clone()),
                 required: a.required,
-                autocomplete: a.autocomplete.clone(),
-                pattern: a.pattern.clone(),
+                // What the node asks for wins; the hints fill in what it leaves out.
+                autocomplete: a
+                    .autocomplete
+                    .clone()
+                    .or_else(|| hints.autocomplete.map(str::to_owned)),
+                inputmode: hints.inputmode,
+                pattern: a
+                    .pattern
+                    .clone()
+                    .or_else(|| hints.pattern.map(str::to_owned)),
                 maxlength: a.maxlength,
+                literal: hints.literal,
                 disabled: a.disabled,
                 messages: field_messages(node, &id),
                 id,
@@ -350,7 +370,7 @@ mod tests {
         let mut ids = Ids::default();
         nodes
             .iter()
-            .filter_map(|n| node_view(n, &mut ids))
+            .filter_map(|n| node_view(n, Page::Login, &mut ids))
             .collect()
     }
 

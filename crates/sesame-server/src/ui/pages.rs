@@ -1,7 +1,7 @@
 //! View models of the built-in pages: sign-in, sign-up and account settings (a flow's form), the
 //! welcome page (the current session) and the error page. Built from wire types; no I/O.
 
-use super::form::FormView;
+use super::form::{FormView, NodeView, Page};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -105,7 +105,7 @@ impl FlowPage {
                 }),
             )
         };
-        let form = FormView::new(&flow.ui);
+        let form = FormView::new(&flow.ui, Page::Login);
         Self {
             title,
             lead: lead.to_owned(),
@@ -118,10 +118,10 @@ impl FlowPage {
     /// A registration flow.
     pub fn registration(flow: &RegistrationFlow, public_base: &str) -> Self {
         let links = Links::new(public_base, flow.return_to.as_deref());
-        let form = FormView::new(&flow.ui);
+        let form = FormView::new(&flow.ui, Page::Registration);
         Self {
             title: "Create an account",
-            lead: "It takes an email address and a password.".to_owned(),
+            lead: sign_up_lead(&form),
             titled: form.sections.len() > 1,
             form,
             switch: Some(SwitchLink {
@@ -132,19 +132,27 @@ impl FlowPage {
         }
     }
 
-    /// A settings flow: one form per method (profile, password, backup codes, authenticator
-    /// app …), each under its heading.
-    pub fn settings(flow: &SettingsFlow, public_base: &str) -> Self {
+    /// A settings flow: one form per method (profile, password, authenticator app, backup
+    /// codes …), each under its heading. `returns_here(method)` says whether saving that method
+    /// leads back to this page (rather than to a configured return URL): those forms bring the
+    /// browser back to their own section.
+    pub fn settings(
+        flow: &SettingsFlow,
+        public_base: &str,
+        returns_here: impl Fn(&str) -> bool,
+    ) -> Self {
         let identity = &flow.identity;
         let who = identity
             .traits
             .get("email")
             .and_then(Value::as_str)
             .map_or_else(|| identity.id.to_string(), str::to_owned);
+        let mut form = FormView::new(&flow.ui, Page::Settings);
+        form.keep_place(returns_here);
         Self {
             title: "Account settings",
             lead: format!("Signed in as {who}."),
-            form: FormView::new(&flow.ui),
+            form,
             titled: true,
             switch: Some(SwitchLink {
                 prompt: "",
@@ -153,6 +161,74 @@ impl FlowPage {
             }),
         }
     }
+}
+
+/// The sign-up page's lead: what the form shown asks for, read from its fields (the identity
+/// schema decides them), e.g. "It takes an email address and a password; the rest is optional."
+fn sign_up_lead(form: &FormView) -> String {
+    const GENERIC: &str = "Fill in the form to create your account.";
+    // With several ways to sign up, no one list of fields describes them all.
+    if form.sections.len() != 1 {
+        return GENERIC.to_owned();
+    }
+    let mut required: Vec<String> = Vec::new();
+    let mut optional = false;
+    for node in form.nodes() {
+        match node {
+            NodeView::Input {
+                required: true,
+                input_type,
+                label,
+                ..
+            } => {
+                let what = match input_type.as_str() {
+                    "email" => "an email address".to_owned(),
+                    "password" => "a password".to_owned(),
+                    "tel" => "a phone number".to_owned(),
+                    _ => format!("your {}", in_sentence(label)),
+                };
+                if !required.contains(&what) {
+                    required.push(what);
+                }
+            }
+            NodeView::Input { .. }
+            | NodeView::Checkbox {
+                required: false, ..
+            } => optional = true,
+            _ => {}
+        }
+    }
+    let Some((last, rest)) = required.split_last() else {
+        return GENERIC.to_owned();
+    };
+    let list = if rest.is_empty() {
+        last.clone()
+    } else {
+        format!("{} and {last}", rest.join(", "))
+    };
+    if optional {
+        format!("It takes {list}; the rest is optional.")
+    } else {
+        format!("It takes {list}.")
+    }
+}
+
+/// A field label inside a sentence: capitalised words lose their capital (`First Name` → `first
+/// name`); words written otherwise (`ID`, `E-Mail`) are kept as they are.
+fn in_sentence(label: &str) -> String {
+    label
+        .split(' ')
+        .map(|word| {
+            let mut chars = word.chars();
+            match chars.next() {
+                Some(first) if first.is_uppercase() && chars.clone().all(|c| !c.is_uppercase()) => {
+                    first.to_lowercase().chain(chars).collect()
+                }
+                _ => word.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A point in time, machine- and human-readable.
@@ -458,6 +534,60 @@ mod tests {
         assert_eq!(p.title, "Something went wrong");
         assert_eq!(p.code.unwrap().len(), MAX_CODE_CHARS);
         assert_eq!(ErrorPage::new(Some("  "), BASE).code, None);
+    }
+
+    fn registration_form(fields: serde_json::Value) -> FormView {
+        let mut nodes = vec![
+            json!({"type":"input","group":"default","attributes":{"name":"csrf_token","type":"hidden","value":"t","required":true,"disabled":false,"node_type":"input"},"messages":[],"meta":{}}),
+        ];
+        for (name, kind, required, title) in
+            serde_json::from_value::<Vec<(String, String, bool, String)>>(fields).unwrap()
+        {
+            nodes.push(json!({"type":"input","group":"password","attributes":{"name":name,"type":kind,"required":required,"disabled":false,"node_type":"input"},"messages":[],"meta":{"label":{"id":1070002,"text":title,"type":"info"}}}));
+        }
+        nodes.push(json!({"type":"input","group":"password","attributes":{"name":"method","type":"submit","value":"password","disabled":false,"node_type":"input"},"messages":[],"meta":{"label":{"id":1040001,"text":"Sign up","type":"info"}}}));
+        let ui = serde_json::from_value(
+            json!({"action": BASE, "method": "POST", "nodes": nodes, "messages": []}),
+        )
+        .unwrap();
+        FormView::new(&ui, Page::Registration)
+    }
+
+    #[test]
+    fn the_sign_up_lead_describes_the_fields_shown() {
+        // The shipped schema (and Kratos's quickstart): an email, optional names, a password.
+        let form = registration_form(json!([
+            ["traits.email", "email", true, "E-Mail"],
+            ["traits.name.first", "text", false, "First Name"],
+            ["traits.name.last", "text", false, "Last Name"],
+            ["password", "password", true, "Password"]
+        ]));
+        assert_eq!(
+            sign_up_lead(&form),
+            "It takes an email address and a password; the rest is optional."
+        );
+        let form = registration_form(json!([
+            ["traits.email", "email", true, "E-Mail"],
+            ["password", "password", true, "Password"]
+        ]));
+        assert_eq!(
+            sign_up_lead(&form),
+            "It takes an email address and a password."
+        );
+        let form = registration_form(json!([
+            ["traits.username", "text", true, "Username"],
+            ["traits.company_id", "text", true, "Company ID"],
+            ["traits.phone", "tel", true, "Phone"],
+            ["password", "password", true, "Password"]
+        ]));
+        assert_eq!(
+            sign_up_lead(&form),
+            "It takes your username, your company ID, a phone number and a password."
+        );
+        assert_eq!(
+            sign_up_lead(&registration_form(json!([]))),
+            "Fill in the form to create your account."
+        );
     }
 
     #[test]

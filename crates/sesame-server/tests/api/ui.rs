@@ -2,6 +2,8 @@
 //! hand (the test client keeps none) and every redirect is followed explicitly.
 
 mod browser;
+mod fields;
+mod first_visit;
 mod second_factor;
 mod settings;
 

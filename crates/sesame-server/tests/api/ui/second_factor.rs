@@ -12,7 +12,7 @@ use sesame_testkit::{api_test, expect_json};
 
 /// Links an authenticator app on the settings page with the secret shown there; returns the
 /// secret, the code used, and the page after.
-async fn link_totp(browser: &mut Browser<'_>) -> (String, String, String) {
+pub(super) async fn link_totp(browser: &mut Browser<'_>) -> (String, String, String) {
     let (id, html) = open_settings(browser).await;
     let secret = element_text(&html, "field-totp_secret_key");
     let code = sesame_testkit::totp_code(&secret, browser.app.clock.now());

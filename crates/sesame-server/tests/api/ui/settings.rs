@@ -129,13 +129,10 @@ api_test!(
                 "{html}"
             );
         }
-        // Kratos's order: profile, password, backup codes, authenticator app.
-        let at = |s: &str| html.find(s).unwrap();
-        assert!(at("group-profile") < at("group-password"));
-        assert!(at("group-password") < at("group-lookup_secret"));
-        assert!(at("group-lookup_secret") < at("group-totp"));
+        assert_eq!(section_order(&html), SECTIONS);
 
-        // One form per method, each posting to the flow's action with the anti-CSRF token.
+        // One form per method, each posting to the flow's action (and coming back to its own
+        // section) with the anti-CSRF token.
         let flow = expect_json(
             browser
                 .request(
@@ -150,8 +147,11 @@ api_test!(
         .await;
         let forms = tags(&html, "form");
         assert_eq!(forms.len(), 4, "{html}");
-        for form in &forms {
-            assert_eq!(form["action"], flow["ui"]["action"].as_str().unwrap());
+        for (form, section) in forms.iter().zip(SECTIONS) {
+            assert_eq!(
+                form["action"],
+                format!("{}#{section}", flow["ui"]["action"].as_str().unwrap())
+            );
             assert_eq!(form["method"], "post");
         }
         let csrf = tags(&html, "input")
@@ -238,11 +238,147 @@ api_test!(
         assert!(region.contains("messages-success"), "{region}");
         assert!(region.contains(r#"data-message-id="1050001""#), "{region}");
         assert!(html.contains(
-            r#"<button type="submit" name="totp_unlink" value="true">Unlink TOTP Authenticator App</button>"#
+            r#"<button type="submit" name="totp_unlink" value="true">Unlink authenticator app</button>"#
         ), "{html}");
         assert!(tags(&html, "img").is_empty());
         let me = whoami(&browser).await;
         assert_eq!(me["authenticator_assurance_level"], "aal2");
+    }
+);
+
+/// The settings page's sections, top to bottom, in every state of the flow.
+const SECTIONS: [&str; 4] = [
+    "group-profile",
+    "group-password",
+    "group-totp",
+    "group-lookup_secret",
+];
+
+/// The ids of the page's section headings, in page order.
+fn section_order(html: &str) -> Vec<String> {
+    tags(html, "h2")
+        .into_iter()
+        .map(|h| h["id"].clone())
+        .collect()
+}
+
+/// The fragment each form posts with (`""` for none), in page order.
+fn form_fragments(html: &str) -> Vec<String> {
+    tags(html, "form")
+        .into_iter()
+        .map(|f| {
+            f["action"]
+                .split_once('#')
+                .map(|(_, fragment)| fragment.to_owned())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+api_test!(
+    the_settings_sections_keep_their_order_and_each_form_returns_to_its_section,
+    |backend| async move {
+        let app = mfa_app(backend).await;
+        let mut browser = Browser::new(&app);
+        sign_up(&mut browser, &[("traits.email", "order@example.com")]).await;
+        let (id, html) = open_settings(&mut browser).await;
+        assert_eq!(section_order(&html), SECTIONS);
+        assert_eq!(form_fragments(&html), SECTIONS);
+        // No messages yet: nothing to repeat in the sections.
+        assert!(!html.contains("messages-here"), "{html}");
+
+        // Generated codes are shown in their section, which stays last.
+        let html = settings_step(
+            &mut browser,
+            &id,
+            &html,
+            &[],
+            ("lookup_secret_regenerate", "true"),
+        )
+        .await;
+        assert_eq!(section_order(&html), SECTIONS);
+        assert_eq!(form_fragments(&html), SECTIONS);
+        let codes_at = html.find(r#"id="field-lookup_secret_codes""#).unwrap();
+        assert!(html.find(r#"id="group-lookup_secret""#).unwrap() < codes_at);
+
+        // Saved: the message sits at the top, and again, hidden until the page is opened at it,
+        // under each section's heading.
+        let html = settings_step(
+            &mut browser,
+            &id,
+            &html,
+            &[],
+            ("lookup_secret_confirm", "true"),
+        )
+        .await;
+        assert_eq!(section_order(&html), SECTIONS);
+        let (role, top) = messages(&html);
+        assert_eq!(role, "status");
+        assert!(top.contains(r#"data-message-id="1050001""#), "{top}");
+        assert!(html.find(top).unwrap() < html.find("<h2").unwrap());
+        for section in SECTIONS {
+            let copy = format!(
+                r#"{}</h2>
+<div class="messages messages-success messages-here" role="status" hidden>"#,
+                element_text(&html, section)
+            );
+            let at = html
+                .find(&copy)
+                .unwrap_or_else(|| panic!("{section}: {html}"));
+            assert!(
+                html[..at].ends_with(&format!(r#"<h2 id="{section}">"#)),
+                "{section}"
+            );
+        }
+
+        // Linking the authenticator app: the same order, now with the unlink button.
+        let secret_page = html;
+        let secret = element_text(&secret_page, "field-totp_secret_key");
+        let code = sesame_testkit::totp_code(&secret, app.clock.now());
+        let html = settings_step(
+            &mut browser,
+            &id,
+            &secret_page,
+            &[("totp_code", &code)],
+            ("method", "totp"),
+        )
+        .await;
+        assert_eq!(section_order(&html), SECTIONS);
+        assert!(
+            form_with(&html, "totp_unlink", "true").contains("#group-totp\""),
+            "{html}"
+        );
+    }
+);
+
+api_test!(
+    a_settings_form_posts_without_a_fragment_when_saving_leads_to_a_return_url,
+    |backend| async move {
+        let app = TestApp::builder(backend)
+            .env("SELFSERVICE_METHODS_TOTP_ENABLED", "true")
+            .env(
+                "SELFSERVICE_FLOWS_SETTINGS_AFTER_PASSWORD_DEFAULT_BROWSER_RETURN_URL",
+                "https://app.example.com/password-changed",
+            )
+            .env(
+                "SELFSERVICE_ALLOWED_RETURN_URLS",
+                "https://app.example.com/",
+            )
+            .spawn()
+            .await;
+        let mut browser = Browser::new(&app);
+        sign_up(&mut browser, &[("traits.email", "fragments@example.com")]).await;
+        let (_, html) = open_settings(&mut browser).await;
+        // A fragment would follow the browser to the return URL.
+        assert_eq!(form_fragments(&html), ["group-profile", "", "group-totp"]);
+
+        // A flow with its own return_to returns there from every form.
+        let res = browser
+            .get("/self-service/settings/browser?return_to=https://app.example.com/done")
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = browser.page(&location(&res)).await;
+        assert_eq!(form_fragments(&html), ["", "", ""]);
     }
 );
 
