@@ -115,34 +115,15 @@ sesame_testkit::api_test!(
             .await;
         let err = out.stderr();
         assert_eq!(out.code(), Some(1), "{err}");
-        let first = app
-            .admin(
-                sesame_testkit::reqwest::Method::GET,
-                "/admin/identities?credentials_identifier=first@example.com",
-            )
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()[0]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let ext1 = app
-            .admin(
-                sesame_testkit::reqwest::Method::GET,
-                "/admin/identities/by/external/crm-1",
-            )
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let first = admin_get(
+            &app,
+            "/admin/identities?credentials_identifier=first@example.com",
+        )
+        .await[0]["id"]
+            .clone();
+        let first = first.as_str().unwrap();
+        let ext1 = admin_get(&app, "/admin/identities/by/external/crm-1").await["id"].clone();
+        let ext1 = ext1.as_str().unwrap();
         let reported: Vec<&str> = err.lines().filter(|l| l.starts_with("line ")).collect();
         assert_eq!(
             reported,
@@ -360,17 +341,7 @@ sesame_testkit::api_test!(
             .success();
         let exported: Value = serde_json::from_str(out.stdout().trim()).unwrap();
         let id = exported["id"].as_str().unwrap();
-        let shown: Value = app
-            .admin(
-                sesame_testkit::reqwest::Method::GET,
-                &format!("/admin/identities/{id}"),
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let shown = admin_get(&app, &format!("/admin/identities/{id}")).await;
         assert_eq!(exported, shown);
         assert!(
             exported["schema_url"]
@@ -397,6 +368,17 @@ sesame_testkit::api_test!(
         );
     }
 );
+
+/// The admin API's JSON answer to a GET.
+async fn admin_get(app: &TestApp, path: &str) -> Value {
+    let res = app
+        .admin(sesame_testkit::reqwest::Method::GET, path)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "GET {path}: {}", res.status());
+    res.json().await.unwrap()
+}
 
 fn url_port(url: &str) -> u16 {
     url.trim_end_matches('/')

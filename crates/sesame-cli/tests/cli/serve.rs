@@ -128,6 +128,14 @@ impl Drop for Served {
     }
 }
 
+/// An HTTP client that shows redirects instead of following them.
+fn without_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 const NO_SECRET: &str = "no secrets.cookie or secrets.default is set";
 
 #[test]
@@ -200,10 +208,7 @@ async fn the_shipped_config_derives_base_urls_from_the_port_it_listens_on() {
     assert_eq!(served.public_url, format!("http://127.0.0.1:{port}/"));
 
     // A browser is sent to this server's own pages, not to 4433.
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = without_redirects();
     let res = client
         .get(format!("{}self-service/login/browser", served.public_url))
         .send()
@@ -222,10 +227,7 @@ async fn every_request_is_logged_once_at_info_without_its_credentials() {
     let dir = tempfile::tempdir().unwrap();
     let served = Served::start(dir.path(), &["--dev"], &[]);
     let base = served.public_url.clone();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = without_redirects();
     let password = "correct-horse-battery-staple-9";
     let email = "logged@example.com";
 

@@ -5,10 +5,10 @@
 use super::PASSWORD;
 use super::browser::{Browser, form_with, input, location, open_flow, press, tags};
 use super::second_factor::link_totp;
-use super::settings::{mfa_app, open_settings, settings_step, sign_up};
-use sesame_testkit::reqwest::{Method, StatusCode};
+use super::settings::{mfa_app, open_settings, settings_flow, settings_step, sign_up};
+use sesame_testkit::reqwest::StatusCode;
 use sesame_testkit::serde_json::Value;
-use sesame_testkit::{TestApp, api_test, expect_json};
+use sesame_testkit::{TestApp, api_test};
 
 /// The texts of the `<button>`s in `html`, in page order.
 fn button_texts(html: &str) -> Vec<&str> {
@@ -160,18 +160,7 @@ api_test!(
         assert!(!button_texts(&html).contains(&"Save"), "{html}");
 
         // The flow keeps Kratos's labels and message ids; only the page words them.
-        let flow = expect_json(
-            browser
-                .request(
-                    Method::GET,
-                    &format!("/self-service/settings/flows?id={id}"),
-                )
-                .send()
-                .await
-                .unwrap(),
-            StatusCode::OK,
-        )
-        .await;
+        let flow = settings_flow(&browser, &id).await;
         let label = |name: &str, value: Option<&str>| -> Value {
             flow["ui"]["nodes"]
                 .as_array()

@@ -46,6 +46,19 @@ pub(super) async fn open_settings(browser: &mut Browser<'_>) -> (String, String)
     (id, html)
 }
 
+/// The settings flow `id` as JSON, read with the browser's cookies.
+pub(super) async fn settings_flow(browser: &Browser<'_>, id: &str) -> Value {
+    let res = browser
+        .request(
+            Method::GET,
+            &format!("/self-service/settings/flows?id={id}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    expect_json(res, StatusCode::OK).await
+}
+
 /// Presses a settings button and follows the 303 back to the settings page.
 pub(super) async fn settings_step(
     browser: &mut Browser<'_>,
@@ -133,18 +146,7 @@ api_test!(
 
         // One form per method, each posting to the flow's action (and coming back to its own
         // section) with the anti-CSRF token.
-        let flow = expect_json(
-            browser
-                .request(
-                    Method::GET,
-                    &format!("/self-service/settings/flows?id={id}"),
-                )
-                .send()
-                .await
-                .unwrap(),
-            StatusCode::OK,
-        )
-        .await;
+        let flow = settings_flow(&browser, &id).await;
         let forms = tags(&html, "form");
         assert_eq!(forms.len(), 4, "{html}");
         for (form, section) in forms.iter().zip(SECTIONS) {
