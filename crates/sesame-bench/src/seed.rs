@@ -422,7 +422,9 @@ pub async fn start_seeded_server(
     if let Some(on) = options.whoami_cache {
         check_cache_key(&loaded.config, on)?;
     }
-    sesame_server::telemetry::init(&loaded.config.log);
+    // The bench's server logs errors only, for as long as the process runs: its writer is never
+    // stopped.
+    std::mem::forget(sesame_server::telemetry::init(&loaded.config.log));
     let app = Application::build_with_store(loaded, seeded.store.clone(), Arc::new(SystemClock))
         .await
         .context("starting the server")?;

@@ -12,7 +12,8 @@ use clap::{Args, Parser, Subcommand};
 use sesame_core::duration::GoDuration;
 use sesame_core::store::Store;
 use sesame_server::state::{AppState, SystemClock};
-use sesame_server::{Application, LoadedConfig, shutdown_signal, telemetry};
+use sesame_server::telemetry::{self, LogGuard};
+use sesame_server::{Application, LoadedConfig, shutdown_signal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -124,30 +125,35 @@ fn load(args: &ConfigArgs) -> Result<LoadedConfig, String> {
 }
 
 /// What every command that works on the database does first: load the configuration as `serve`
-/// does (file, then environment), start logging, open the database and apply migrations.
-async fn open(args: &ConfigArgs) -> Result<(LoadedConfig, Arc<dyn Store>), String> {
+/// does (file, then environment), start logging, open the database and apply migrations. The
+/// guard keeps the log's writer until the command ends.
+async fn open(
+    args: &ConfigArgs,
+) -> Result<(LoadedConfig, Arc<dyn Store>, Option<LogGuard>), String> {
     let loaded = load(args)?;
-    telemetry::init(&loaded.config.log);
+    let log = telemetry::init(&loaded.config.log);
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }
     let store = sesame_server::open_store(&loaded)
         .await
         .map_err(|e| e.to_string())?;
-    Ok((loaded, store))
+    Ok((loaded, store, log))
 }
 
 /// The services of a server that does not listen, over the configured database.
-async fn offline(args: &ConfigArgs) -> Result<AppState, String> {
-    let (loaded, store) = open(args).await?;
-    Application::offline_state(loaded, store, Arc::new(SystemClock)).map_err(|e| e.to_string())
+async fn offline(args: &ConfigArgs) -> Result<(AppState, Option<LogGuard>), String> {
+    let (loaded, store, log) = open(args).await?;
+    let state = Application::offline_state(loaded, store, Arc::new(SystemClock))
+        .map_err(|e| e.to_string())?;
+    Ok((state, log))
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve { config } => {
             let loaded = load(&config)?;
-            telemetry::init(&loaded.config.log);
+            let _log = telemetry::init(&loaded.config.log);
             tracing::info!(dsn = %loaded.dsn.redacted(), dev = loaded.config.dev, "starting sesame");
             let app = Application::build(loaded, Arc::new(SystemClock))
                 .await
@@ -162,7 +168,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             endpoint,
         } => whoami::run(&endpoint, token, cookie).await,
         Command::Migrate { config } => {
-            let (loaded, _) = open(&config).await?;
+            let (loaded, _, _log) = open(&config).await?;
             eprintln!("migrations applied to {}", loaded.dsn.redacted());
             Ok(())
         }
@@ -171,7 +177,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             keep_last,
             batch_size,
         } => {
-            let (_, store) = open(&config).await?;
+            let (_, store, _log) = open(&config).await?;
             cleanup::run(store, &SystemClock, keep_last.chrono(), batch_size).await
         }
         Command::Identities(IdentitiesCommand::Import {
@@ -179,14 +185,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             input,
             batch_size,
         }) => {
-            let state = offline(&config).await?;
+            let (state, _log) = offline(&config).await?;
             identities::import(&state, &input, batch_size as usize).await
         }
         Command::Identities(IdentitiesCommand::Export {
             config,
             include_credentials,
         }) => {
-            let state = offline(&config).await?;
+            let (state, _log) = offline(&config).await?;
             identities::export(&state, include_credentials).await
         }
     }
