@@ -1,7 +1,7 @@
 // Response-schema check: every response the official SDK receives is validated against the response
-// schema Kratos's own OpenAPI document (`../shared/fixtures/kratos-openapi.json`) gives for that
-// operation and status. It sits on the SDK's axios instance as a response interceptor, so nothing the
-// suite asks for escapes it.
+// schema Kratos's own OpenAPI document (`kratos-openapi.json` in SESAME_TEST_KRATOS_FIXTURES, see
+// fixtures.mjs) gives for that operation and status. It sits on the SDK's axios instance as a
+// response interceptor, so nothing the suite asks for escapes it.
 //
 //   const checker = OpenApiChecker.load(file, { known: KNOWN_MISMATCHES });
 //   checker.attach(axiosInstance);            // pass the instance to `new FrontendApi(config, undefined, axiosInstance)`

@@ -29,8 +29,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// A place where Kratos's OpenAPI document disagrees with what Kratos itself sends, and Sesame,
-/// rightly, sends what Kratos sends (`../shared/spec/kratos-api.md` is the wire contract). The same
-/// list as `KNOWN_MISMATCHES` in `compat/node/sdk.test.mjs`.
+/// rightly, sends what Kratos sends (what Kratos answers is the contract). The same list as
+/// `KNOWN_MISMATCHES` in `compat/node/sdk.test.mjs`.
 pub struct Known {
     pub id: &'static str,
     /// `METHOD /path/{template}`, or `*` for every operation.
