@@ -66,3 +66,57 @@ pub async fn log_request(req: Request, next: Next) -> Response {
     );
     res
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::HeaderValue;
+
+    fn id_for(header: Option<HeaderValue>) -> String {
+        let mut req = Request::new(Body::empty());
+        if let Some(value) = header {
+            req.headers_mut().insert("x-request-id", value);
+        }
+        request_id(&req)
+    }
+
+    fn generated(id: &str) -> bool {
+        id.split_once('-').is_some_and(|(process, n)| {
+            process.len() == 8
+                && process.chars().all(|c| c.is_ascii_hexdigit())
+                && n.parse::<u64>().is_ok()
+        })
+    }
+
+    #[test]
+    fn a_proxys_request_id_is_kept_and_anything_unfit_for_a_log_line_is_replaced() {
+        assert_eq!(
+            id_for(Some(HeaderValue::from_static("req-42/abc"))),
+            "req-42/abc"
+        );
+        let long = "a".repeat(MAX_REQUEST_ID);
+        assert_eq!(id_for(Some(HeaderValue::from_str(&long).unwrap())), long);
+        let hostile = [
+            HeaderValue::from_static(""),
+            HeaderValue::from_static("two words"),
+            HeaderValue::from_static("tab\there"),
+            HeaderValue::from_str(&"a".repeat(MAX_REQUEST_ID + 1)).unwrap(),
+            // Bytes beyond ASCII (obs-text), which a header may carry: an ANSI escape's lead-in
+            // cannot reach a header, but C1 controls and broken UTF-8 can.
+            HeaderValue::from_bytes(b"id\x9b31m").unwrap(),
+            HeaderValue::from_bytes(b"\xff\xfe").unwrap(),
+        ];
+        for value in hostile {
+            let id = id_for(Some(value.clone()));
+            assert!(generated(&id), "{value:?} gave {id:?}");
+        }
+        let (a, b) = (id_for(None), id_for(None));
+        assert!(generated(&a) && generated(&b) && a != b, "{a} {b}");
+        assert_eq!(
+            a.split('-').next(),
+            b.split('-').next(),
+            "one process prefix"
+        );
+    }
+}
