@@ -333,13 +333,7 @@ sesame_testkit::api_test!(
         app.register("shown@example.com", "shown-exactly-pass-1")
             .await;
         let port = url_port(&app.public_url);
-        let out = run(["identities", "export", "--dev"])
-            .dsn(app.dsn())
-            .env("SERVE_PUBLIC_PORT", port.to_string())
-            .output()
-            .await
-            .success();
-        let exported: Value = serde_json::from_str(out.stdout().trim()).unwrap();
+        let exported = export_one(&app, port, &["--dev"]).await;
         let id = exported["id"].as_str().unwrap();
         let shown = admin_get(&app, &format!("/admin/identities/{id}")).await;
         assert_eq!(exported, shown);
@@ -352,13 +346,7 @@ sesame_testkit::api_test!(
         );
 
         // Without --dev the same database is described as a production server would show it.
-        let out = run(["identities", "export"])
-            .dsn(app.dsn())
-            .env("SERVE_PUBLIC_PORT", port.to_string())
-            .output()
-            .await
-            .success();
-        let exported: Value = serde_json::from_str(out.stdout().trim()).unwrap();
+        let exported = export_one(&app, port, &[]).await;
         assert!(
             exported["schema_url"]
                 .as_str()
@@ -368,6 +356,19 @@ sesame_testkit::api_test!(
         );
     }
 );
+
+/// `sesame identities export FLAGS` of a database holding one identity, as a server on `port` has it.
+async fn export_one(app: &TestApp, port: u16, flags: &[&str]) -> Value {
+    let mut args = vec!["identities", "export"];
+    args.extend_from_slice(flags);
+    let out = run(args)
+        .dsn(app.dsn())
+        .env("SERVE_PUBLIC_PORT", port.to_string())
+        .output()
+        .await
+        .success();
+    serde_json::from_str(out.stdout().trim()).unwrap()
+}
 
 /// The admin API's JSON answer to a GET.
 async fn admin_get(app: &TestApp, path: &str) -> Value {

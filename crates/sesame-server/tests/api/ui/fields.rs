@@ -4,7 +4,7 @@
 
 use super::PASSWORD;
 use super::browser::{Browser, form_with, input, location, open_flow, press, tags};
-use super::second_factor::link_totp;
+use super::second_factor::{link_totp, set_up_backup_codes};
 use super::settings::{mfa_app, open_settings, settings_flow, settings_step, sign_up};
 use sesame_testkit::reqwest::StatusCode;
 use sesame_testkit::serde_json::Value;
@@ -200,23 +200,7 @@ api_test!(
             linked.contains(r#"value="true">Unlink authenticator app</button>"#),
             "{linked}"
         );
-        let (id, html) = open_settings(&mut browser).await;
-        let html = settings_step(
-            &mut browser,
-            &id,
-            &html,
-            &[],
-            ("lookup_secret_regenerate", "true"),
-        )
-        .await;
-        settings_step(
-            &mut browser,
-            &id,
-            &html,
-            &[],
-            ("lookup_secret_confirm", "true"),
-        )
-        .await;
+        set_up_backup_codes(&mut browser).await;
 
         let mut other = Browser::new(&app);
         let (_, html) = open_flow(&mut other, "login").await;

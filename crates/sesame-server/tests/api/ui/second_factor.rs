@@ -27,6 +27,23 @@ pub(super) async fn link_totp(browser: &mut Browser<'_>) -> (String, String, Str
     (secret, code, html)
 }
 
+/// Generates backup codes on the settings page and confirms them; returns the settings flow's id
+/// and the codes.
+pub(super) async fn set_up_backup_codes(browser: &mut Browser<'_>) -> (String, Vec<String>) {
+    let (id, html) = open_settings(browser).await;
+    let html = settings_step(
+        browser,
+        &id,
+        &html,
+        &[],
+        ("lookup_secret_regenerate", "true"),
+    )
+    .await;
+    let backup = codes(&html);
+    settings_step(browser, &id, &html, &[], ("lookup_secret_confirm", "true")).await;
+    (id, backup)
+}
+
 api_test!(
     a_password_sign_in_with_totp_continues_on_the_second_factor_page,
     |backend| async move {
@@ -34,24 +51,7 @@ api_test!(
         let mut browser = Browser::new(&app);
         sign_up(&mut browser, &[("traits.email", "second@example.com")]).await;
         let (secret, used, _) = link_totp(&mut browser).await;
-        let (settings_id, html) = open_settings(&mut browser).await;
-        let html = settings_step(
-            &mut browser,
-            &settings_id,
-            &html,
-            &[],
-            ("lookup_secret_regenerate", "true"),
-        )
-        .await;
-        let backup = codes(&html);
-        settings_step(
-            &mut browser,
-            &settings_id,
-            &html,
-            &[],
-            ("lookup_secret_confirm", "true"),
-        )
-        .await;
+        let (settings_id, backup) = set_up_backup_codes(&mut browser).await;
 
         // A new browser signs in with the password …
         let mut other = Browser::new(&app);
