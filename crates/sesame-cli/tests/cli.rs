@@ -10,6 +10,8 @@ mod cleanup;
 mod config;
 #[path = "cli/identities.rs"]
 mod identities;
+#[path = "cli/memory.rs"]
+mod memory;
 #[path = "cli/serve.rs"]
 mod serve;
 #[path = "cli/support.rs"]

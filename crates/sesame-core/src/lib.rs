@@ -5,6 +5,7 @@
 //! implemented by sesame-store; HTTP is sesame-server's business. Time is passed in (see [`clock`]).
 
 pub mod aal;
+mod argon2_area;
 pub mod caching_store;
 pub mod clock;
 pub mod cookie;

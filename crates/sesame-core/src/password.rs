@@ -4,8 +4,8 @@
 //! whoami.
 
 use crate::error::CoreError;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
-use argon2::{Argon2, Params};
+use argon2::Params;
+use argon2::password_hash::{PasswordHash, SaltString};
 use serde::{Deserialize, Serialize};
 use sesame_types::UiText;
 use std::sync::mpsc::{Receiver, Sender};
@@ -91,10 +91,9 @@ type Job = Box<dyn FnOnce() + Send>;
 
 /// The hashing threads, one per core; they end when the last `Hasher` clone is dropped.
 ///
-/// Not tokio's blocking pool: its threads come and go, and each that ever hashed keeps a malloc
-/// arena holding a freed argon2 block area (19 MiB by default), so a burst of logins left the
-/// process hundreds of MiB larger for good; a fixed set of threads keeps a fixed set of arenas.
-/// And these threads run at a lower priority (Linux `nice` 10, a per-thread setting there): when
+/// Not tokio's blocking pool: its threads come and go, and each hashing thread keeps its argon2
+/// work area (19 MiB by default, see `argon2_area`), so a fixed set of threads bounds the memory
+/// hashing holds to one area per core. And these threads run at a lower priority (Linux `nice` 10, a per-thread setting there): when
 /// the cores are busy the scheduler gives the runtime's threads about nine times their share, so
 /// a storm of logins slows logins, not whoami. With idle cores logins hash at full speed.
 struct Pool {
@@ -176,8 +175,21 @@ impl Hasher {
             pool: Arc::new(Pool::start(threads)?),
             dummy_hash: Arc::from(""),
         };
-        let dummy = crate::token::SessionToken::generate();
-        hasher.dummy_hash = Arc::from(hasher.hash_blocking(dummy.expose())?);
+        // On a hashing thread, whose work area is kept anyway, rather than the caller's.
+        let (answer, answered) = std::sync::mpsc::channel();
+        let this = hasher.clone();
+        hasher
+            .pool
+            .jobs
+            .send(Box::new(move || {
+                let dummy = crate::token::SessionToken::generate();
+                let _ = answer.send(this.hash_blocking(dummy.expose()));
+            }))
+            .map_err(|_| "the hashing threads are gone".to_owned())?;
+        let dummy = answered
+            .recv()
+            .map_err(|_| "the hashing threads are gone".to_owned())??;
+        hasher.dummy_hash = Arc::from(dummy);
         Ok(hasher)
     }
 
@@ -192,14 +204,7 @@ impl Hasher {
                 let mut salt = vec![0u8; self.config.argon2_salt_length];
                 rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut salt);
                 let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-                Argon2::new(
-                    argon2::Algorithm::Argon2id,
-                    argon2::Version::V0x13,
-                    self.params.clone(),
-                )
-                .hash_password(password.as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| e.to_string())
+                crate::argon2_area::hash(password.as_bytes(), salt.as_salt(), &self.params)
             }
             Algorithm::Bcrypt => {
                 bcrypt::hash(password, self.config.bcrypt_cost).map_err(|e| e.to_string())
@@ -235,7 +240,7 @@ impl Hasher {
     /// Verifies a password against a stored bcrypt or argon2 hash.
     pub async fn verify(&self, password: &Password, hash: &str) -> Result<bool, CoreError> {
         let (pw, hash) = (password.clone(), hash.to_owned());
-        self.blocking(move |_| verify_blocking(pw.expose(), &hash))
+        self.blocking(move |h| verify_blocking(pw.expose(), &hash, &h.params))
             .await
     }
 
@@ -271,12 +276,10 @@ fn bcrypt_cost(hash: &str) -> Option<u32> {
     rest.get(..2)?.parse().ok()
 }
 
-fn verify_blocking(password: &str, hash: &str) -> bool {
+fn verify_blocking(password: &str, hash: &str, configured: &Params) -> bool {
     if hash.starts_with("$argon2") {
         return PasswordHash::new(hash).is_ok_and(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
+            crate::argon2_area::verify(password.as_bytes(), &parsed, configured)
         });
     }
     if bcrypt_cost(hash).is_some() {

@@ -78,6 +78,11 @@ impl Served {
         served
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Every line logged so far.
     pub fn lines(&self) -> Vec<Value> {
         self.lines.lock().unwrap().clone()
