@@ -9,15 +9,23 @@
 //! - `a<node>.<seq>`: the sender has applied that node's payload `seq` (sent by caching nodes for
 //!   every payload with invalidations);
 //! - heartbeats: `c` (the sender caches) or `n` (it does not), sent on connecting and every few
-//!   seconds; `x` when a node stops.
+//!   seconds, by which a node knows its own connection works; `x` when a node stops.
 //!
-//! The writer of an invalidation waits for the confirmation of every node whose last heartbeat
-//! (less than three periods old) said it caches, for at most [`ACK_WAIT`]: so a revocation is
-//! answered once every live node has dropped the old answer, and a node that died costs writes that
-//! wait at most until its heartbeats are stale. A connection that has heard nothing for three
-//! periods (not even its own heartbeat) is treated as lost: a dead TCP peer may never say so.
-//! While the connection is lost the cache is suspended (empty and bypassed); it is emptied again
-//! once listening resumes, since notifications sent meanwhile are gone.
+//! Who must confirm: the writer of an invalidation asks PostgreSQL which listening connections of
+//! the schema are open (`pg_stat_activity`; each is named `sesame whoami cache <channel> <node>
+//! <c|n>`, `c` for a node that caches) and waits for the confirmation of every caching node among
+//! them, for at most [`ACK_WAIT`]. The database, not what a node has heard, is the roster, because
+//! it is right from the first moment: a node opens its listening connection before its cache
+//! serves, and the writer looks after its write committed, so a node the writer does not see yet
+//! can only fill its cache from reads that see the write. (A roster built from heartbeats missed a
+//! node that started during the last heartbeat period.) A revocation is thus answered once every
+//! caching node has dropped the old answer; a node that died costs writes that wait at most
+//! [`ACK_WAIT`] until PostgreSQL notices its connection is gone.
+//!
+//! A connection that has heard nothing for three heartbeat periods (not even its own heartbeat)
+//! is treated as lost: a dead TCP peer may never say so. While the connection is lost the cache is
+//! suspended (empty and bypassed); it is emptied again once listening resumes, since notifications
+//! sent meanwhile are gone.
 
 use sesame_core::store::StoreError;
 use sesame_core::whoami_cache::{Invalidation, InvalidationBus, Listening, WhoamiCache};
@@ -39,8 +47,10 @@ const PING_EVERY: Duration = Duration::from_secs(5);
 /// Reconnection delays, doubling.
 const RETRY_FIRST: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(5);
-/// `application_name` of the listening connection, to find it in `pg_stat_activity`.
+/// How `application_name` of a listening connection starts, to find it in `pg_stat_activity`.
 pub const LISTENER_APPLICATION_NAME: &str = "sesame whoami cache";
+/// How long a node that said it stops is not waited for (its connection closes soon after).
+const LEFT_FOR: Duration = Duration::from_secs(30);
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -54,11 +64,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Clone)]
 pub struct PgBus(Arc<Inner>);
 
-struct Peer {
-    seen: Instant,
-    caches: bool,
-}
-
 struct Inner {
     pool: PgPool,
     node: String,
@@ -66,7 +71,8 @@ struct Inner {
     channel: OnceCell<String>,
     connected: AtomicBool,
     caching: AtomicBool,
-    peers: Mutex<HashMap<String, Peer>>,
+    /// Nodes that said they stop, and when.
+    left: Mutex<HashMap<String, Instant>>,
     /// Confirmations received for the payloads a write is waiting on, by sequence number.
     pending: Mutex<HashMap<u64, HashSet<String>>>,
     /// Bumped on every confirmation recorded in `pending`.
@@ -93,7 +99,7 @@ impl PgBus {
             channel: OnceCell::new(),
             connected: AtomicBool::new(false),
             caching: AtomicBool::new(false),
-            peers: Mutex::new(HashMap::new()),
+            left: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
             acked: watch::Sender::new(0),
         }))
@@ -138,7 +144,7 @@ fn encode(item: &Invalidation, out: &mut String) {
 enum Item<'a> {
     Drop(Invalidation),
     Ack { node: &'a str, seq: u64 },
-    Heartbeat { caches: bool },
+    Heartbeat,
     Leaving,
 }
 
@@ -166,9 +172,7 @@ fn decode(item: &str) -> Option<Item<'_>> {
                 seq: seq.parse().ok()?,
             }
         }
-        "c" | "n" if rest.is_empty() => Item::Heartbeat {
-            caches: kind == "c",
-        },
+        "c" | "n" if rest.is_empty() => Item::Heartbeat,
         "x" if rest.is_empty() => Item::Leaving,
         _ => return None,
     })
@@ -246,15 +250,35 @@ impl Inner {
         (if caches { "c" } else { "n" }).to_owned()
     }
 
-    /// The nodes that cache and were heard from lately.
-    fn caching_peers(&self) -> HashSet<String> {
-        let mut peers = lock(&self.peers);
-        peers.retain(|_, p| p.seen.elapsed() < 3 * PING_EVERY);
-        peers
+    /// The `application_name` prefix of the schema's listening connections.
+    async fn roster_prefix(&self) -> Result<String, StoreError> {
+        let channel = self.channel().await?;
+        // 32 bits of the channel keep the name within PostgreSQL's 63 bytes.
+        Ok(format!(
+            "{LISTENER_APPLICATION_NAME} {:08x} ",
+            fnv(channel) as u32
+        ))
+    }
+
+    /// The other nodes whose listening connection to the schema is open and that cache.
+    async fn caching_peers(&self) -> Result<HashSet<String>, StoreError> {
+        let prefix = self.roster_prefix().await?;
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT application_name FROM pg_stat_activity WHERE starts_with(application_name, $1)",
+        )
+        .bind(&prefix)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        let mut left = lock(&self.left);
+        left.retain(|_, at| at.elapsed() < LEFT_FOR);
+        Ok(names
             .iter()
-            .filter(|(_, p)| p.caches)
-            .map(|(node, _)| node.clone())
-            .collect()
+            .filter_map(|name| name.strip_prefix(&prefix)?.split_once(' '))
+            .filter(|(node, caches)| *caches == "c" && *node != self.node)
+            .filter(|(node, _)| !left.contains_key(*node))
+            .map(|(node, _)| node.to_owned())
+            .collect())
     }
 
     async fn publish(&self, batch: &[Invalidation]) -> Result<(), StoreError> {
@@ -263,15 +287,16 @@ impl Inner {
             return Ok(());
         }
         let (payloads, last) = self.number(&bodies);
-        // Without a working listener no confirmation can arrive; the other nodes hear the
-        // notification all the same.
-        let waiting_for = if self.connected.load(Ordering::Acquire) {
-            self.caching_peers()
-        } else {
-            HashSet::new()
-        };
+        let waiting_for = self.caching_peers().await?;
         if waiting_for.is_empty() {
             return self.send(&payloads).await;
+        }
+        if !self.connected.load(Ordering::Acquire) {
+            // Without a working listener no confirmation can arrive here; the other nodes hear
+            // the notification all the same, and usually apply it within milliseconds.
+            let sent = self.send(&payloads).await;
+            tokio::time::sleep(ACK_WAIT).await;
+            return sent;
         }
         lock(&self.pending).insert(last, HashSet::new());
         let mut acked = self.acked.subscribe();
@@ -300,9 +325,16 @@ impl Inner {
 
     async fn connect(&self) -> Result<PgListener, StoreError> {
         let channel = self.channel().await?;
+        // Named for the roster: the channel, the node, and whether it caches.
+        let name = format!(
+            "{}{} {}",
+            self.roster_prefix().await?,
+            self.node,
+            self.heartbeat()
+        );
         let options = (*self.pool.connect_options())
             .clone()
-            .application_name(LISTENER_APPLICATION_NAME);
+            .application_name(&name);
         // A pool of its own, so that the listener never takes one of the store's connections.
         let pool = PgPoolOptions::new()
             .max_connections(1)
@@ -349,15 +381,9 @@ impl Inner {
                     }
                 }
                 Some(Item::Ack { .. }) => {}
-                Some(Item::Heartbeat { caches }) => {
-                    let peer = Peer {
-                        seen: Instant::now(),
-                        caches,
-                    };
-                    lock(&self.peers).insert(from.to_owned(), peer);
-                }
+                Some(Item::Heartbeat) => {}
                 Some(Item::Leaving) => {
-                    lock(&self.peers).remove(from);
+                    lock(&self.left).insert(from.to_owned(), Instant::now());
                 }
                 None => {
                     tracing::warn!(
@@ -369,9 +395,6 @@ impl Inner {
                     dropped = true;
                 }
             }
-        }
-        if let Some(peer) = lock(&self.peers).get_mut(from) {
-            peer.seen = Instant::now();
         }
         if dropped && cache.is_some() {
             let this = self.clone();
@@ -504,8 +527,8 @@ mod tests {
                 seq: 42
             })
         );
-        assert_eq!(decode("c"), Some(Item::Heartbeat { caches: true }));
-        assert_eq!(decode("n"), Some(Item::Heartbeat { caches: false }));
+        assert_eq!(decode("c"), Some(Item::Heartbeat));
+        assert_eq!(decode("n"), Some(Item::Heartbeat));
         assert_eq!(decode("x"), Some(Item::Leaving));
         assert_eq!(decode("q"), None);
         assert_eq!(decode("tabc"), None);

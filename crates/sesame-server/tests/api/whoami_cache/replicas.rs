@@ -35,10 +35,20 @@ async fn two_nodes(url: String, cache: bool) -> (TestApp, TestApp) {
 enum Change {
     Logout,
     RevokeFromAnotherSession,
+    RevokeOtherSessions,
     AdminDisable,
     DeactivateIdentity,
     DeleteIdentity,
 }
+
+const EVERY_CHANGE: [Change; 6] = [
+    Change::Logout,
+    Change::RevokeFromAnotherSession,
+    Change::RevokeOtherSessions,
+    Change::AdminDisable,
+    Change::DeactivateIdentity,
+    Change::DeleteIdentity,
+];
 
 async fn change(a: &TestApp, change: Change, email: &str, token: &str, identity: &str) {
     let res = match change {
@@ -56,6 +66,17 @@ async fn change(a: &TestApp, change: Change, email: &str, token: &str, identity:
                 .send()
                 .await
                 .unwrap()
+        }
+        Change::RevokeOtherSessions => {
+            let other = log_in(&a.sdk(), email, PASSWORD).await;
+            let res = a
+                .public(Method::DELETE, "/sessions")
+                .header("X-Session-Token", other)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(expect_json(res, StatusCode::OK).await["count"], 1);
+            return;
         }
         Change::AdminDisable => {
             let id = session_id_of(a, token).await;
@@ -81,16 +102,7 @@ async fn one_service(cache: bool) {
     let url = sesame_testkit::testenv::postgres_url();
     let (a, b) = two_nodes(url, cache).await;
     assert_eq!(b.whoami_cache().is_some(), cache);
-    for (n, what) in [
-        Change::Logout,
-        Change::RevokeFromAnotherSession,
-        Change::AdminDisable,
-        Change::DeactivateIdentity,
-        Change::DeleteIdentity,
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    for (n, what) in EVERY_CHANGE.into_iter().enumerate() {
         let email = format!("user{n}@example.com");
         let (token, identity) = sign_up(&a.sdk(), &email).await;
         // Created on A, valid on B (and cached there when the cache is on).
@@ -133,10 +145,39 @@ sesame_testkit::needs_postgres! {
     }
 }
 
+/// Rounds of every revoking change: a race that lets one revocation in many through shows here.
+const ROUNDS: usize = 12;
+
+sesame_testkit::needs_postgres! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_revocation_is_seen_by_the_other_node_on_its_very_next_request_round_after_round() {
+        let url = sesame_testkit::testenv::postgres_url();
+        let (a, b) = two_nodes(url, true).await;
+        let mut missed = Vec::new();
+        for round in 0..ROUNDS {
+            // Each way in turn: the writer is the node that started second, then the first.
+            let (writer, reader) = if round % 2 == 0 { (&b, &a) } else { (&a, &b) };
+            for (n, what) in EVERY_CHANGE.into_iter().enumerate() {
+                // Made on the writer and cached by the reader; revoked on the writer; the reader
+                // is asked at once.
+                let email = format!("round{round}-{n}@example.com");
+                let (token, identity) = sign_up(&writer.sdk(), &email).await;
+                assert_cached(reader, &token).await;
+                change(writer, what, &email, &token, &identity.to_string()).await;
+                let status = whoami(reader, &token).await.status();
+                if status != StatusCode::UNAUTHORIZED {
+                    missed.push((round, what, status));
+                }
+            }
+        }
+        assert!(missed.is_empty(), "served after revocation: {missed:?}");
+    }
+}
+
 /// The backend pids of the schema's listening connections.
 async fn listeners(pool: &PgPool, schema: &str) -> BTreeSet<i32> {
     sqlx::query_scalar(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%' AND query LIKE '%' || $2 || '%'",
+        "SELECT pid FROM pg_stat_activity WHERE starts_with(application_name, $1) AND query LIKE 'LISTEN%' AND query LIKE '%' || $2 || '%'",
     )
     .bind(sesame_store::LISTENER_APPLICATION_NAME)
     .bind(schema)
