@@ -168,8 +168,8 @@ impl BrowserSettings {
 
     /// Checks `return_to` (§5.7): relative URLs resolve against the default return URL; URLs under
     /// the public base URL are always allowed; others must match an allowed entry by scheme, host
-    /// (`*.example.com` wildcards allowed) and path prefix. With no allowed entries, `return_to` is
-    /// ignored. `Err` carries the rejected URL.
+    /// (`*.example.com` wildcards allowed) and whole path segments (see [`path_under`]). With no
+    /// allowed entries, `return_to` is ignored. `Err` carries the rejected URL.
     pub fn return_to(&self, requested: Option<&str>) -> Result<Option<String>, String> {
         let Some(requested) = requested.filter(|r| !r.is_empty()) else {
             return Ok(None);
@@ -191,9 +191,7 @@ impl BrowserSettings {
             allowed.scheme().eq_ignore_ascii_case(parsed.scheme())
                 && host_ok
                 && allowed.port_or_known_default() == parsed.port_or_known_default()
-                && parsed
-                    .path()
-                    .starts_with(allowed.path().trim_end_matches('/'))
+                && path_under(parsed.path(), allowed.path())
         };
         if self.public_base.as_ref().is_some_and(under) {
             return Ok(Some(parsed.to_string()));
@@ -206,6 +204,18 @@ impl BrowserSettings {
         } else {
             Err(requested.to_owned())
         }
+    }
+}
+
+/// Whether `path` is `allowed` or below it, segment by segment: `/welcome` allows `/welcome`,
+/// `/welcome/` and `/welcome/x`, never `/welcomeevil` (Kratos compares plain string prefixes). An
+/// allowed path ending in `/` allows the same; the root allows every path. Both paths come
+/// normalised from `url` (dot segments resolved), so `/welcome/../admin` is `/admin` here.
+pub fn path_under(path: &str, allowed: &str) -> bool {
+    let allowed = allowed.trim_end_matches('/');
+    match path.strip_prefix(allowed) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
     }
 }
 
@@ -321,6 +331,23 @@ mod tests {
             Some("https://app.example.com/welcome/x")
         );
         assert!(s.return_to(Some("https://app.example.com/other")).is_err());
+        for ok in [
+            "https://app.example.com/welcome",
+            "https://app.example.com/welcome/",
+            "https://app.example.com/welcome?x=1",
+            "https://app.example.com/welcome#top",
+        ] {
+            assert!(s.return_to(Some(ok)).unwrap().is_some(), "{ok}");
+        }
+        for refused in [
+            "https://app.example.com/welcomeevil",
+            "https://app.example.com/welcome-evil/x",
+            "https://app.example.com/welcome/../admin",
+            "https://app.example.com/welcome/%2e%2e/admin",
+            "https://app.example.com/",
+        ] {
+            assert!(s.return_to(Some(refused)).is_err(), "{refused}");
+        }
         assert!(s.return_to(Some("https://evil.com/")).is_err());
         assert!(
             s.return_to(Some("https://a.example.org/x"))

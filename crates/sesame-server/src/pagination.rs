@@ -1,7 +1,8 @@
 //! Kratos's pagination on the wire (spec §4.9): page pagination (`page`/`per_page`, or an offset
 //! `page_token` with `page_size`) answered with `X-Total-Count` and a `Link` header, and the `Link`
-//! header of keyset pagination. Links are the request path with its query, keys sorted, as Go's
-//! `url.Values` writes them.
+//! header of keyset pagination. Links are the request path with the parameters the endpoint knows
+//! (Kratos echoes the whole query, so a long query made a header three times its size), keys
+//! sorted as Go's `url.Values` writes them.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use base64::Engine;
@@ -100,11 +101,41 @@ fn query_escape(s: &str) -> String {
     out
 }
 
-/// `<path?query>; rel="…"`: the request's parameters with `set` replacing theirs, keys sorted.
-fn link(path: &str, params: &[(String, String)], set: &[(&str, String)], rel: &str) -> String {
+/// The parameters of a request that an endpoint knows besides paging (`active`, `expand` …),
+/// which its links carry on.
+#[derive(Debug, Clone, Copy)]
+pub struct Kept<'a> {
+    params: &'a [(String, String)],
+    names: &'a [&'a str],
+}
+
+impl<'a> Kept<'a> {
+    /// The parameters of `params` named in `names`; every other parameter is dropped.
+    pub fn new(params: &'a [(String, String)], names: &'a [&'a str]) -> Self {
+        Self { params, names }
+    }
+
+    /// None at all (an endpoint whose only parameters are paging ones).
+    pub fn none() -> Self {
+        Self {
+            params: &[],
+            names: &[],
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+        self.params
+            .iter()
+            .filter(|(k, _)| self.names.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// `<path?query>; rel="…"`: the kept parameters with `set` replacing theirs, keys sorted.
+fn link(path: &str, kept: Kept<'_>, set: &[(&str, String)], rel: &str) -> String {
     let mut values: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (k, v) in params {
-        values.entry(k.as_str()).or_default().push(v.as_str());
+    for (k, v) in kept.iter() {
+        values.entry(k).or_default().push(v);
     }
     for (k, v) in set {
         values.insert(k, vec![v.as_str()]);
@@ -131,7 +162,7 @@ fn insert(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
 pub fn page_headers(
     headers: &mut HeaderMap,
     path: &str,
-    params: &[(String, String)],
+    params: Kept<'_>,
     request: &PageRequest,
     total: u64,
 ) {
@@ -194,7 +225,7 @@ pub fn page_headers(
 pub fn keyset_headers(
     headers: &mut HeaderMap,
     path: &str,
-    params: &[(String, String)],
+    params: Kept<'_>,
     page_size: u32,
     first: &str,
     next: Option<&str>,
@@ -225,7 +256,7 @@ mod tests {
 
     fn links(request: PageRequest, total: u64) -> String {
         let mut headers = HeaderMap::new();
-        page_headers(&mut headers, "/sessions", &[], &request, total);
+        page_headers(&mut headers, "/sessions", Kept::none(), &request, total);
         assert_eq!(headers["x-total-count"], total.to_string().as_str());
         headers[header::LINK].to_str().unwrap().to_owned()
     }
@@ -333,8 +364,10 @@ mod tests {
             ("expand", "identity"),
             ("active", "true"),
             ("expand", "devices"),
+            ("junk", "dropped"),
         ]);
-        keyset_headers(&mut headers, "/admin/sessions", &q, 2, "a+b/c", Some("n"));
+        let kept = Kept::new(&q, &["active", "expand"]);
+        keyset_headers(&mut headers, "/admin/sessions", kept, 2, "a+b/c", Some("n"));
         assert_eq!(
             headers[header::LINK],
             "</admin/sessions?active=true&expand=identity&expand=devices&page_size=2&page_token=a%2Bb%2Fc>; rel=\"first\",\

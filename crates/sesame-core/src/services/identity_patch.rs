@@ -6,7 +6,9 @@
 //! OIDC and SAML credentials may not be touched. Server-managed fields (`schema_url`,
 //! `state_changed_at`, `created_at`, `updated_at`) are ignored when patched.
 
-use super::identities::{conflict, non_null, recovery_addresses, verifiable_addresses};
+use super::identities::{
+    check_stored, conflict, non_null, recovery_addresses, verifiable_addresses,
+};
 use super::{IdentityService, identity_or_404};
 use crate::aal::available_aal;
 use crate::error::CoreError;
@@ -16,12 +18,19 @@ use crate::lookup::RecoveryCode;
 use crate::password::check_imported_hash;
 use crate::schema::Extracted;
 use crate::totp::TotpSecret;
+use crate::untrusted::{self, MAX_DEPTH};
 use chrono::{DateTime, Utc};
 use json_patch::jsonptr::Pointer;
 use json_patch::{AddOperation, PatchOperation};
 use serde_json::{Map, Value};
 use sesame_types::{IdentityState, RecoveryAddress, VerifiableAddress};
 use uuid::Uuid;
+
+/// Levels of the identity's admin JSON above a stored value: the document, `credentials`, its
+/// type, and `config`. A patched document may nest at most this much deeper than a stored value,
+/// and a path may not have more tokens, so that no operation builds a value deeper than the
+/// walkers after it (serialisation, drop) can take.
+const DOCUMENT_LEVELS: usize = 4;
 
 /// Kratos's reason for every patch it cannot apply (its spelling); `error.message` says why.
 const PATCH_FAILED: &str = "An error occured when applying the JSON patch";
@@ -79,6 +88,12 @@ pub(crate) fn parse_patch(body: &[u8]) -> Result<Vec<PatchOperation>, CoreError>
                 )));
             }
             let path = op.path().as_str().to_owned();
+            if op.path().tokens().nth(MAX_DEPTH + DOCUMENT_LEVELS).is_some() {
+                return Err(patch_error(format!(
+                    "patch path is deeper than {} levels",
+                    MAX_DEPTH + DOCUMENT_LEVELS
+                )));
+            }
             if denied(&path) {
                 return Err(patch_error(format!("patch includes denied path: {path}")));
             }
@@ -134,6 +149,13 @@ pub(crate) fn apply_patch(doc: &mut Value, ops: &[PatchOperation]) -> Result<(),
                 e.path, e.kind
             ))
         })?;
+        // Checked after every operation: operations that each add a value of bounded depth
+        // below the previous one would otherwise build a document of any depth.
+        if untrusted::depth(doc) > MAX_DEPTH + DOCUMENT_LEVELS {
+            return Err(patch_error(format!(
+                "operation '/{index}' makes the identity nest deeper than {MAX_DEPTH} levels"
+            )));
+        }
     }
     Ok(())
 }
@@ -321,6 +343,15 @@ impl IdentityService {
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         apply_patch(&mut doc, &ops)?;
         let patched = decode(doc)?;
+        check_stored(
+            &patched.traits,
+            patched.metadata_public.as_ref(),
+            patched.metadata_admin.as_ref(),
+            patched.external_id.as_deref(),
+        )?;
+        for (name, credential) in &patched.credentials {
+            untrusted::json(&format!("credentials.{name}"), credential)?;
+        }
 
         let schema_id = patched
             .schema_id
