@@ -43,8 +43,9 @@ impl From<Refused> for crate::CoreError {
 /// Checks one piece of text (an identifier, an external id, a query parameter).
 pub fn text(field: &str, s: &str) -> Result<(), Refused> {
     if s.contains('\0') {
+        // The name may be the client's too (a form field, a query parameter).
         return Err(Refused::Nul {
-            field: field.to_owned(),
+            field: field.replace('\0', "\\u0000"),
         });
     }
     Ok(())

@@ -325,9 +325,7 @@ fn form_to_json(bytes: &[u8]) -> Result<Value, String> {
     let pairs = bytes.split(|&b| b == b'&').filter(|p| !p.is_empty());
     for (index, pair) in pairs.enumerate() {
         if index >= MAX_FORM_FIELDS {
-            return Err(format!(
-                "The form has more than {MAX_FORM_FIELDS} fields."
-            ));
+            return Err(format!("The form has more than {MAX_FORM_FIELDS} fields."));
         }
         let (raw_key, raw_value) = match pair.iter().position(|&b| b == b'=') {
             Some(at) => (&pair[..at], &pair[at + 1..]),
@@ -347,7 +345,11 @@ fn form_to_json(bytes: &[u8]) -> Result<Value, String> {
         }
         if key.split('.').nth(MAX_FORM_KEY_SEGMENTS).is_some() {
             return Err(untrusted::Refused::TooDeep {
-                field: key.split('.').take(MAX_FORM_KEY_SEGMENTS).collect::<Vec<_>>().join("."),
+                field: key
+                    .split('.')
+                    .take(MAX_FORM_KEY_SEGMENTS)
+                    .collect::<Vec<_>>()
+                    .join("."),
             }
             .to_string());
         }
@@ -386,8 +388,9 @@ mod tests {
 
     #[test]
     fn dotted_form_keys_nest() {
-        let v = form_to_json(b"traits.email=a%40b.c&traits.name.first=A&password=x+y&method=password")
-            .unwrap();
+        let v =
+            form_to_json(b"traits.email=a%40b.c&traits.name.first=A&password=x+y&method=password")
+                .unwrap();
         assert_eq!(v["traits"]["email"], "a@b.c");
         assert_eq!(v["traits"]["name"]["first"], "A");
         assert_eq!(v["password"], "x y");
@@ -398,11 +401,17 @@ mod tests {
         let key = format!("traits{}.b", ".a".repeat(100_000));
         let err = form_to_json(format!("{key}=x").as_bytes()).unwrap_err();
         assert!(err.contains("nests deeper than 64 levels"), "{err}");
-        assert!(err.len() < 400, "the reason names a bounded prefix of the key");
+        assert!(
+            err.len() < 400,
+            "the reason names a bounded prefix of the key"
+        );
         let deepest_allowed = vec!["a"; MAX_FORM_KEY_SEGMENTS].join(".");
         let v = form_to_json(format!("{deepest_allowed}=x").as_bytes()).unwrap();
         assert_eq!(depth(&v), MAX_DEPTH + 1);
-        assert!(check_body(&v).is_ok(), "the form bound and the JSON bound agree");
+        assert!(
+            check_body(&v).is_ok(),
+            "the form bound and the JSON bound agree"
+        );
         assert!(form_to_json(format!("{deepest_allowed}.a=x").as_bytes()).is_err());
     }
 
@@ -410,7 +419,12 @@ mod tests {
     fn brackets_allocate_nothing_and_fields_are_counted() {
         let v = form_to_json(b"traits.a[999999999]=x").unwrap();
         assert_eq!(v["traits"]["a[999999999]"], "x");
-        let many = |n: usize| (0..n).map(|i| format!("f{i}=x")).collect::<Vec<_>>().join("&");
+        let many = |n: usize| {
+            (0..n)
+                .map(|i| format!("f{i}=x"))
+                .collect::<Vec<_>>()
+                .join("&")
+        };
         assert!(form_to_json(many(MAX_FORM_FIELDS).as_bytes()).is_ok());
         assert_eq!(
             form_to_json(many(MAX_FORM_FIELDS + 1).as_bytes()).unwrap_err(),

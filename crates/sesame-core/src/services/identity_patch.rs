@@ -88,7 +88,12 @@ pub(crate) fn parse_patch(body: &[u8]) -> Result<Vec<PatchOperation>, CoreError>
                 )));
             }
             let path = op.path().as_str().to_owned();
-            if op.path().tokens().nth(MAX_DEPTH + DOCUMENT_LEVELS).is_some() {
+            if op
+                .path()
+                .tokens()
+                .nth(MAX_DEPTH + DOCUMENT_LEVELS)
+                .is_some()
+            {
                 return Err(patch_error(format!(
                     "patch path is deeper than {} levels",
                     MAX_DEPTH + DOCUMENT_LEVELS

@@ -36,7 +36,13 @@ async fn list(
         .await
         .map_err(core_err(&state))?;
     let mut res = Json(found.items).into_response();
-    page_headers(res.headers_mut(), "/sessions", Kept::none(), &page, found.total);
+    page_headers(
+        res.headers_mut(),
+        "/sessions",
+        Kept::none(),
+        &page,
+        found.total,
+    );
     Ok(res)
 }
 
