@@ -166,11 +166,12 @@ pub fn page_headers(
     request: &PageRequest,
     total: u64,
 ) {
+    // Saturating arithmetic throughout: the offset comes from the client, up to `i64::MAX`.
     let per_page = i64::from(request.per_page.max(1));
     let total = i64::try_from(total).unwrap_or(i64::MAX);
     let offset = i64::try_from(request.offset()).unwrap_or(i64::MAX);
     let last_offset = if total % per_page == 0 {
-        total - per_page
+        total.saturating_sub(per_page)
     } else {
         (total / per_page) * per_page
     };
@@ -188,15 +189,15 @@ pub fn page_headers(
         if total == 0 {
             vec![
                 rel("first", per_page, 0),
-                rel("next", per_page, page_of(offset) + per_page),
-                rel("prev", per_page, page_of(offset) - per_page),
+                rel("next", per_page, page_of(offset).saturating_add(per_page)),
+                rel("prev", per_page, page_of(offset).saturating_sub(per_page)),
             ]
         } else if total <= per_page {
             vec![rel("first", total, 0)]
         } else {
             vec![
                 rel("first", per_page, 0),
-                rel("prev", per_page, last_offset - per_page),
+                rel("prev", per_page, last_offset.saturating_sub(per_page)),
             ]
         }
     } else if offset < per_page {
@@ -207,8 +208,8 @@ pub fn page_headers(
     } else {
         vec![
             rel("first", per_page, 0),
-            rel("next", per_page, page_of(offset) + per_page),
-            rel("prev", per_page, page_of(offset) - per_page),
+            rel("next", per_page, page_of(offset).saturating_add(per_page)),
+            rel("prev", per_page, page_of(offset).saturating_sub(per_page)),
             rel("last", per_page, last_offset),
         ]
     };
@@ -373,5 +374,69 @@ mod tests {
             "</admin/sessions?active=true&expand=identity&expand=devices&page_size=2&page_token=a%2Bb%2Fc>; rel=\"first\",\
              </admin/sessions?active=true&expand=identity&expand=devices&page_size=2&page_token=n>; rel=\"next\""
         );
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn params() -> impl Strategy<Value = Vec<(String, String)>> {
+        let name = prop_oneof![
+            Just("page".to_owned()),
+            Just("per_page".to_owned()),
+            Just("page_size".to_owned()),
+            Just("page_token".to_owned()),
+            Just("active".to_owned()),
+            ".{0,8}",
+        ];
+        let value = prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| encode_offset(n as i64)),
+            ".{0,200}",
+        ];
+        prop::collection::vec((name, value), 0..12)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn any_query_gives_a_page_in_range(params in params()) {
+            let page = PageRequest::parse(&params);
+            prop_assert!((1..=MAX_PER_PAGE).contains(&page.per_page));
+            let _ = page.offset();
+        }
+
+        #[test]
+        fn any_page_token_reads_as_an_offset(token in any::<String>()) {
+            let _ = decode_offset(&token);
+        }
+
+        #[test]
+        fn offset_tokens_round_trip(offset in 0i64..i64::MAX) {
+            prop_assert_eq!(decode_offset(&encode_offset(offset)), offset as u64);
+        }
+
+        #[test]
+        fn links_carry_only_kept_parameters_and_stay_small(
+            params in params(),
+            page in prop_oneof![0u64..4, any::<u64>()],
+            per_page in prop_oneof![1u32..4, 1u32..=MAX_PER_PAGE],
+            total in prop_oneof![0u64..10, any::<u64>()],
+        ) {
+            let request = PageRequest { page, per_page };
+            let mut headers = HeaderMap::new();
+            page_headers(&mut headers, "/sessions", Kept::none(), &request, total);
+            let link = headers[header::LINK].to_str().unwrap();
+            prop_assert!(link.len() < 1024, "{}", link);
+            let mut headers = HeaderMap::new();
+            let kept = Kept::new(&params, &["active"]);
+            keyset_headers(&mut headers, "/admin/sessions", kept, per_page, "f", Some("n"));
+            let link = headers[header::LINK].to_str().unwrap();
+            let active: usize = params.iter().filter(|(k, _)| k == "active").map(|(_, v)| 3 * v.len() + 8).sum();
+            prop_assert!(link.len() <= 2 * (active + 120), "{}", link);
+        }
     }
 }

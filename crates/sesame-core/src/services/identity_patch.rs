@@ -555,3 +555,80 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn pointer() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                Just("traits".to_owned()),
+                Just("metadata_public".to_owned()),
+                Just("a".to_owned()),
+                Just("0".to_owned()),
+                Just("-".to_owned()),
+                Just("~1".to_owned()),
+                "[a-z~]{0,3}",
+            ],
+            0..80,
+        )
+        .prop_map(|tokens| tokens.iter().map(|t| format!("/{t}")).collect())
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(Value::from),
+            ".{0,6}".prop_map(Value::from),
+            (0usize..140).prop_map(|d| crate::untrusted::nested(d, json!(1))),
+            Just(json!([1, {"a": []}])),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Value> {
+        (
+            prop_oneof![
+                Just("add"),
+                Just("remove"),
+                Just("replace"),
+                Just("move"),
+                Just("test"),
+                Just("x")
+            ],
+            pointer(),
+            value(),
+        )
+            .prop_map(
+                |(op, path, value)| json!({"op": op, "path": path, "from": "/a", "value": value}),
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn any_body_parses_as_a_patch_or_is_refused(body in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = parse_patch(&body);
+        }
+
+        #[test]
+        fn patches_apply_or_fail_and_never_nest_past_the_bound(ops in prop::collection::vec(op(), 0..12)) {
+            let body = serde_json::to_vec(&ops).unwrap();
+            let Ok(ops) = parse_patch(&body) else { return Ok(()); };
+            let mut doc = json!({
+                "id": "x", "traits": {"email": "a@example.com"}, "metadata_public": null,
+                "credentials": {"password": {"config": {}}}
+            });
+            let applied = apply_patch(&mut doc, &ops);
+            let depth = crate::untrusted::depth(&doc);
+            if applied.is_ok() {
+                prop_assert!(depth <= MAX_DEPTH + DOCUMENT_LEVELS);
+            }
+            // A refused operation leaves a document that is only dropped: bounded all the same.
+            prop_assert!(depth <= 2 * (MAX_DEPTH + DOCUMENT_LEVELS) + 140);
+        }
+    }
+}
