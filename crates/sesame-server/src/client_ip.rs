@@ -272,7 +272,7 @@ mod proptests {
 
         #[test]
         fn any_trusted_proxies_entry_parses_or_is_named(entry in ".{0,30}") {
-            if let Err(message) = TrustedProxies::parse(&[entry.clone()]) {
+            if let Err(message) = TrustedProxies::parse(std::slice::from_ref(&entry)) {
                 let named = format!("{:?}", entry.trim());
                 prop_assert!(message.contains(&named));
             }
