@@ -136,3 +136,52 @@ mod tests {
         assert_ne!(old.seal(&record).unwrap(), sealed);
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sealer() -> CookieSealer {
+        CookieSealer::new(&["prop-prop-prop-prop".into()], "ory_kratos_session")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn any_cookie_value_opens_or_is_no_cookie(value in any::<String>()) {
+            let _ = sealer().open(&value);
+        }
+
+        #[test]
+        fn base64_of_any_bytes_is_refused(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            prop_assert!(sealer().open(&URL_SAFE_NO_PAD.encode(bytes)).is_none());
+        }
+
+        #[test]
+        fn sealed_records_open_to_themselves(token in "[ -~]{1,64}", micros in -8_000_000_000_000_000i64..8_000_000_000_000_000) {
+            let expires_at = DateTime::from_timestamp_micros(micros).unwrap();
+            let record = CookieRecord { token: SessionToken::from_client(&token).unwrap(), expires_at };
+            let s = sealer();
+            let opened = s.open(&s.seal(&record).unwrap()).unwrap();
+            prop_assert_eq!(opened.token, record.token);
+            prop_assert_eq!(opened.expires_at, expires_at);
+        }
+
+        #[test]
+        fn a_changed_character_never_opens(token in "[a-z]{8}", at in any::<prop::sample::Index>(), c in "[A-Za-z0-9_-]") {
+            let s = sealer();
+            let record = CookieRecord { token: SessionToken::from_client(&token).unwrap(), expires_at: Utc::now() };
+            let sealed = s.seal(&record).unwrap();
+            let i = at.index(sealed.len());
+            let mut changed = sealed.clone();
+            changed.replace_range(i..=i, &c);
+            prop_assume!(changed != sealed);
+            // Base64's last character may carry unused bits: the same bytes, or none that open.
+            if let Some(opened) = s.open(&changed) {
+                prop_assert_eq!(opened.token, record.token);
+            }
+        }
+    }
+}

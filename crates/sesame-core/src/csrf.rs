@@ -178,3 +178,31 @@ mod tests {
         assert_eq!(check(&via_header, None, Some(&real)), Ok(()));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn any_cookie_or_token_is_checked_without_panic(real in any::<String>(), sent in any::<String>()) {
+            let _ = is_valid(&real);
+            let _ = mask(&real);
+            prop_assert!(!verify(&real, &sent) || is_valid(&real));
+        }
+
+        #[test]
+        fn masks_of_a_token_verify_and_others_do_not(other in any::<[u8; LEN]>()) {
+            let real = generate();
+            prop_assert!(verify(&real, &mask(&real).unwrap()));
+            prop_assert!(verify(&real, &real), "the unmasked token, for lenient clients");
+            let other = STANDARD.encode(other);
+            prop_assume!(other != real);
+            prop_assert!(!verify(&real, &other));
+            prop_assert!(!verify(&real, &mask(&other).unwrap()));
+        }
+    }
+}

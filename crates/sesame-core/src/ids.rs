@@ -89,3 +89,27 @@ mod tests {
         assert!(parse_uuid("f0a3b1c2-0000-4000-8000-00000000000z").is_err());
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn any_path_id_parses_or_is_a_bounded_message(s in any::<String>()) {
+            match parse_uuid(&s) {
+                Ok(id) => prop_assert_eq!(parse_uuid(&id.to_string()), Ok(id)),
+                Err(BadUuid(message)) => prop_assert!(message.starts_with("uuid: incorrect UUID")),
+            }
+        }
+
+        #[test]
+        fn ids_round_trip_through_their_text(bytes in any::<[u8; 16]>()) {
+            let id = SessionId(Uuid::from_bytes(bytes));
+            prop_assert_eq!(SessionId::parse(&id.to_string()), Ok(id));
+        }
+    }
+}

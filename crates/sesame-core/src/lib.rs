@@ -25,6 +25,7 @@ pub mod session;
 pub mod store;
 pub mod token;
 pub mod totp;
+pub mod untrusted;
 pub mod whoami_cache;
 
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -259,6 +259,7 @@ fn lookup<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
     path.iter().try_fold(v, |v, key| v.get(key))
 }
 
+// Recursion over the operator's schema document, which serde_json read no deeper than 128 levels.
 fn collect_fields(schema: &Map<String, Value>, path: &mut Vec<String>, out: &mut Vec<TraitField>) {
     let Some(props) = schema.get("properties").and_then(Value::as_object) else {
         return;

@@ -138,3 +138,25 @@ mod tests {
         assert!(lo.expose()[7..].chars().all(|c| c.is_ascii_alphanumeric()));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn client_tokens_are_any_non_empty_text_and_never_printed(s in any::<String>()) {
+            match SessionToken::from_client(&s) {
+                Some(t) => {
+                    prop_assert_eq!(t.expose(), s.as_str());
+                    prop_assert_eq!(format!("{t:?}"), "SessionToken(***)");
+                    prop_assert_eq!(t.digest(), TokenDigest::of(&s));
+                }
+                None => prop_assert!(s.is_empty()),
+            }
+        }
+    }
+}

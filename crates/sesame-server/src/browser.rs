@@ -168,8 +168,8 @@ impl BrowserSettings {
 
     /// Checks `return_to` (§5.7): relative URLs resolve against the default return URL; URLs under
     /// the public base URL are always allowed; others must match an allowed entry by scheme, host
-    /// (`*.example.com` wildcards allowed) and path prefix. With no allowed entries, `return_to` is
-    /// ignored. `Err` carries the rejected URL.
+    /// (`*.example.com` wildcards allowed) and whole path segments (see [`path_under`]). With no
+    /// allowed entries, `return_to` is ignored. `Err` carries the rejected URL.
     pub fn return_to(&self, requested: Option<&str>) -> Result<Option<String>, String> {
         let Some(requested) = requested.filter(|r| !r.is_empty()) else {
             return Ok(None);
@@ -191,9 +191,7 @@ impl BrowserSettings {
             allowed.scheme().eq_ignore_ascii_case(parsed.scheme())
                 && host_ok
                 && allowed.port_or_known_default() == parsed.port_or_known_default()
-                && parsed
-                    .path()
-                    .starts_with(allowed.path().trim_end_matches('/'))
+                && path_under(parsed.path(), allowed.path())
         };
         if self.public_base.as_ref().is_some_and(under) {
             return Ok(Some(parsed.to_string()));
@@ -206,6 +204,18 @@ impl BrowserSettings {
         } else {
             Err(requested.to_owned())
         }
+    }
+}
+
+/// Whether `path` is `allowed` or below it, segment by segment: `/welcome` allows `/welcome`,
+/// `/welcome/` and `/welcome/x`, never `/welcomeevil` (Kratos compares plain string prefixes). An
+/// allowed path ending in `/` allows the same; the root allows every path. Both paths come
+/// normalised from `url` (dot segments resolved), so `/welcome/../admin` is `/admin` here.
+pub fn path_under(path: &str, allowed: &str) -> bool {
+    let allowed = allowed.trim_end_matches('/');
+    match path.strip_prefix(allowed) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
     }
 }
 
@@ -321,6 +331,23 @@ mod tests {
             Some("https://app.example.com/welcome/x")
         );
         assert!(s.return_to(Some("https://app.example.com/other")).is_err());
+        for ok in [
+            "https://app.example.com/welcome",
+            "https://app.example.com/welcome/",
+            "https://app.example.com/welcome?x=1",
+            "https://app.example.com/welcome#top",
+        ] {
+            assert!(s.return_to(Some(ok)).unwrap().is_some(), "{ok}");
+        }
+        for refused in [
+            "https://app.example.com/welcomeevil",
+            "https://app.example.com/welcome-evil/x",
+            "https://app.example.com/welcome/../admin",
+            "https://app.example.com/welcome/%2e%2e/admin",
+            "https://app.example.com/",
+        ] {
+            assert!(s.return_to(Some(refused)).is_err(), "{refused}");
+        }
         assert!(s.return_to(Some("https://evil.com/")).is_err());
         assert!(
             s.return_to(Some("https://a.example.org/x"))
@@ -402,5 +429,89 @@ pub mod respond {
             .csrf_cookie
             .set(&token, Some(super::CSRF_MAX_AGE), now);
         (token, header)
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn settings() -> BrowserSettings {
+        let mut config = Config::default();
+        config.selfservice.allowed_return_urls = vec![
+            "https://app.example.com/welcome".into(),
+            "https://*.example.org/app/".into(),
+        ];
+        BrowserSettings::new(&config, "http://127.0.0.1:4433/")
+    }
+
+    fn return_to() -> impl Strategy<Value = String> {
+        let scheme = prop_oneof![
+            Just("https://"),
+            Just("http://"),
+            Just("//"),
+            Just(""),
+            Just("javascript:")
+        ];
+        let host = prop_oneof![
+            prop::sample::select(vec![
+                "app.example.com",
+                "a.example.org",
+                "example.org",
+                "127.0.0.1:4433",
+                "app.example.com.evil",
+                "app.example.com@evil",
+            ])
+            .prop_map(str::to_owned),
+            "[a-z.:@]{0,12}",
+        ];
+        let path = prop::collection::vec(
+            prop_oneof![
+                prop::sample::select(vec!["welcome", "app", "..", "%2e%2e", "welcomeevil", ""])
+                    .prop_map(str::to_owned),
+                "[a-z%/\\\\?#.]{0,6}",
+            ],
+            0..5,
+        )
+        .prop_map(|segments| segments.iter().map(|s| format!("/{s}")).collect::<String>());
+        (scheme, host, path).prop_map(|(s, h, p)| format!("{s}{h}{p}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn any_return_to_is_checked_without_panic(requested in any::<String>()) {
+            let _ = settings().return_to(Some(&requested));
+        }
+
+        #[test]
+        fn accepted_return_to_urls_stay_inside_an_allowed_entry(requested in return_to()) {
+            let s = settings();
+            if let Ok(Some(accepted)) = s.return_to(Some(&requested)) {
+                let url = url::Url::parse(&accepted).unwrap();
+                let host = url.host_str().unwrap_or_default();
+                let inside = match host {
+                    "app.example.com" => url.scheme() == "https" && path_under(url.path(), "/welcome"),
+                    "127.0.0.1" => url.port() == Some(4433) && url.scheme() == "http",
+                    h if h.ends_with(".example.org") => url.scheme() == "https" && path_under(url.path(), "/app"),
+                    _ => false,
+                };
+                prop_assert!(inside, "{} accepted as {}", requested, accepted);
+                prop_assert!(!url.path().split('/').any(|seg| seg == ".." || seg.eq_ignore_ascii_case("%2e%2e")));
+                // Accepted once, accepted again as it is (what a flow stores and redirects to).
+                prop_assert_eq!(s.return_to(Some(&accepted)), Ok(Some(accepted.clone())));
+            }
+        }
+
+        #[test]
+        fn segment_matching_never_accepts_a_longer_segment(base in "/[a-z]{1,6}", extra in "[a-z0-9.-]{1,6}", rest in "(/[a-z]{0,4}){0,3}") {
+            let longer = format!("{base}{extra}{rest}");
+            let below = format!("{base}{rest}");
+            prop_assert!(!path_under(&longer, &base));
+            prop_assert!(path_under(&below, &base));
+            prop_assert!(path_under(&below, "/"));
+        }
     }
 }

@@ -248,3 +248,69 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn entries() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                any::<std::net::Ipv4Addr>().prop_map(|ip| ip.to_string()),
+                any::<std::net::Ipv6Addr>().prop_map(|ip| ip.to_string()),
+                Just("unknown".to_owned()),
+                "[0-9a-f.:, ]{0,20}",
+            ],
+            0..8,
+        )
+        .prop_map(|e| e.join(", "))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn any_trusted_proxies_entry_parses_or_is_named(entry in ".{0,30}") {
+            if let Err(message) = TrustedProxies::parse(std::slice::from_ref(&entry)) {
+                let named = format!("{:?}", entry.trim());
+                prop_assert!(message.contains(&named));
+            }
+        }
+
+        #[test]
+        fn the_client_ip_is_the_peer_or_one_the_headers_name(
+            forwarded in entries(),
+            real in entries(),
+            peer in any::<IpAddr>(),
+            trusted in any::<bool>(),
+        ) {
+            let mut headers = HeaderMap::new();
+            for (name, value) in [("x-forwarded-for", &forwarded), ("x-real-ip", &real)] {
+                if let Ok(v) = axum::http::HeaderValue::from_str(value) {
+                    headers.insert(name, v);
+                }
+            }
+            let proxies = if trusted {
+                TrustedProxies::parse(&["0.0.0.0/0".into(), "::/0".into()]).unwrap()
+            } else {
+                TrustedProxies::default()
+            };
+            let ip = client_ip(Some(peer), &headers, &proxies).unwrap();
+            if !trusted {
+                prop_assert_eq!(ip, canonical(peer).to_string());
+            } else if !ip.is_empty() {
+                let parsed: IpAddr = ip.parse().unwrap();
+                let named = format!("{forwarded},{real}")
+                    .split(',')
+                    .filter_map(|e| e.trim().parse::<IpAddr>().ok())
+                    .map(canonical)
+                    .any(|named| named == parsed);
+                prop_assert!(named || parsed == canonical(peer));
+            }
+            let info = client_info(Some(peer), &headers, &proxies);
+            prop_assert!(info.user_agent.is_none());
+            prop_assert!(info.location.is_some_and(|l| l.len() <= 512));
+        }
+    }
+}

@@ -177,6 +177,9 @@ impl ApiError {
     pub fn from_core(e: CoreError, public_base_url: &str) -> Self {
         let public = |path: &str| format!("{}/{}", public_base_url.trim_end_matches('/'), path);
         match e {
+            // A record deleted while the request ran (an identity removed during its login or
+            // its update) is gone, not a failure of the server.
+            CoreError::Store(sesame_core::StoreError::NotFound) => Self::not_found(),
             CoreError::Store(e) => Self::internal(e),
             CoreError::Internal(e) => Self::internal(e),
             CoreError::NotFound => Self::not_found(),

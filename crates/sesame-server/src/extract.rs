@@ -125,6 +125,25 @@ impl FromRequestParts<AppState> for Client {
     }
 }
 
+/// Path parameters; a path that cannot be decoded (a segment that is not UTF-8 once
+/// percent-decoded) is a 400 in Kratos's envelope instead of axum's plain-text answer.
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
 /// Query parameters, decoded leniently (a bad escape never rejects the request).
 pub fn query(parts_uri: &axum::http::Uri) -> Vec<(String, String)> {
     parts_uri
@@ -185,7 +204,9 @@ pub fn request_url(state: &AppState, headers: &HeaderMap, uri: &axum::http::Uri)
 }
 
 /// A flow submit body decoded to JSON: `Ok` for JSON or form bodies, `Err` with a decoder message
-/// (rendered into the flow). A body over the limit is an error response (413).
+/// (rendered into the flow). A body over the limit is an error response (413); one that nests too
+/// deep, carries too many form fields or text Sesame refuses (see [`sesame_core::untrusted`]) is a
+/// 400 envelope naming the field, before any flow is looked at.
 pub struct SubmitBody(pub Result<Value, String>);
 
 impl<S: Send + Sync> FromRequest<S> for SubmitBody {
@@ -200,14 +221,33 @@ impl<S: Send + Sync> FromRequest<S> for SubmitBody {
             .to_ascii_lowercase();
         let bytes = read_body(req, state).await?;
         if content_type.starts_with("application/x-www-form-urlencoded") {
-            return Ok(SubmitBody(Ok(form_to_json(&bytes))));
+            let value = form_to_json(&bytes).map_err(ApiError::bad_request)?;
+            return Ok(SubmitBody(Ok(value)));
         }
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(SubmitBody(Ok(Value::Object(Map::new()))));
         }
-        Ok(SubmitBody(serde_json::from_slice(&bytes).map_err(|e| {
-            format!("unable to decode JSON payload: {e}")
-        })))
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(value) => {
+                check_body(&value).map_err(|e| ApiError::bad_request(e.to_string()))?;
+                Ok(SubmitBody(Ok(value)))
+            }
+            Err(e) => Ok(SubmitBody(Err(format!(
+                "unable to decode JSON payload: {e}"
+            )))),
+        }
+    }
+}
+
+/// Each member of a submit body (`traits`, `identifier` …) within the bounds of stored values.
+fn check_body(body: &Value) -> Result<(), sesame_core::untrusted::Refused> {
+    use sesame_core::untrusted;
+    match body {
+        Value::Object(members) => members.iter().try_for_each(|(name, value)| {
+            untrusted::text(name, name)?;
+            untrusted::json(name, value)
+        }),
+        other => untrusted::json("(body)", other),
     }
 }
 
@@ -255,50 +295,251 @@ fn go_json_message(e: &serde_json::Error) -> String {
     format!("json: {text}")
 }
 
-/// Turns `traits.email=a&password=b` into `{"traits":{"email":"a"},"password":"b"}`.
-fn form_to_json(bytes: &[u8]) -> Value {
+/// Most fields one form body may carry: a flow's form has a few dozen at most, and each field is
+/// a map entry held in memory.
+pub const MAX_FORM_FIELDS: usize = 1000;
+
+/// Most dotted segments of a form key: a value inside the body nests at most
+/// [`sesame_core::untrusted::MAX_DEPTH`] levels, as in a JSON body.
+pub const MAX_FORM_KEY_SEGMENTS: usize = sesame_core::untrusted::MAX_DEPTH + 1;
+
+/// One `application/x-www-form-urlencoded` component: `+` is a space, then percent-decoding.
+/// `form_urlencoded` replaces bytes that are not UTF-8 silently; a password or identifier changed
+/// behind the user's back is worse than a clear 400, so the bytes are decoded strictly here.
+fn form_component(raw: &[u8]) -> Result<String, std::str::Utf8Error> {
+    let plus_as_space: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    let decoded: Vec<u8> = percent_encoding::percent_decode(&plus_as_space).collect();
+    String::from_utf8(decoded).map_err(|e| e.utf8_error())
+}
+
+/// Turns `traits.email=a&password=b` into `{"traits":{"email":"a"},"password":"b"}`. Brackets
+/// mean nothing (`traits.a[9]` is a key of that name), so no key allocates an array. `Err` is the
+/// reason of the 400: a field that is not UTF-8, contains NUL, nests deeper than
+/// [`MAX_FORM_KEY_SEGMENTS`], or one field more than [`MAX_FORM_FIELDS`].
+fn form_to_json(bytes: &[u8]) -> Result<Value, String> {
+    use sesame_core::untrusted;
     let mut root = Map::new();
-    for (key, value) in form_urlencoded::parse(bytes) {
+    let pairs = bytes.split(|&b| b == b'&').filter(|p| !p.is_empty());
+    for (index, pair) in pairs.enumerate() {
+        if index >= MAX_FORM_FIELDS {
+            return Err(format!("The form has more than {MAX_FORM_FIELDS} fields."));
+        }
+        let (raw_key, raw_value) = match pair.iter().position(|&b| b == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, &b""[..]),
+        };
+        let key = form_component(raw_key)
+            .map_err(|_| "A form field name is not valid UTF-8.".to_owned())?;
+        let value = form_component(raw_value)
+            .map_err(|_| format!("The value of `{key}` is not valid UTF-8."))?;
+        untrusted::text(&key, &key)
+            .and_then(|()| untrusted::text(&key, &value))
+            .map_err(|e| e.to_string())?;
         // An empty field is a field left blank: absent, so optional traits are not stored as ""
         // and required ones are reported missing.
         if value.is_empty() {
             continue;
         }
-        let path: Vec<&str> = key.split('.').collect();
-        insert_path(&mut root, &path, Value::String(value.into_owned()));
+        if key.split('.').nth(MAX_FORM_KEY_SEGMENTS).is_some() {
+            return Err(untrusted::Refused::TooDeep {
+                field: key
+                    .split('.')
+                    .take(MAX_FORM_KEY_SEGMENTS)
+                    .collect::<Vec<_>>()
+                    .join("."),
+            }
+            .to_string());
+        }
+        insert_path(&mut root, &key, Value::String(value));
     }
-    Value::Object(root)
+    Ok(Value::Object(root))
 }
 
-fn insert_path(node: &mut Map<String, Value>, path: &[&str], value: Value) {
-    match path {
-        [] => {}
-        [last] => {
-            node.insert((*last).to_owned(), value);
+/// Sets `value` at the dotted `key`, making (or replacing non-object values by) the objects on
+/// the way. A loop, not recursion: the depth is bounded by the caller, the stack use is not.
+fn insert_path(root: &mut Map<String, Value>, key: &str, value: Value) {
+    let mut segments = key.split('.').peekable();
+    let mut node = root;
+    while let Some(segment) = segments.next() {
+        if segments.peek().is_none() {
+            node.insert(segment.to_owned(), value);
+            return;
         }
-        [first, rest @ ..] => {
-            let entry = node
-                .entry((*first).to_owned())
-                .or_insert_with(|| Value::Object(Map::new()));
-            if !entry.is_object() {
-                *entry = Value::Object(Map::new());
-            }
-            if let Value::Object(child) = entry {
-                insert_path(child, rest, value);
-            }
+        let entry = node
+            .entry(segment.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
         }
+        let Value::Object(child) = entry else {
+            return;
+        };
+        node = child;
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use sesame_core::untrusted::{MAX_DEPTH, depth};
+
     #[test]
     fn dotted_form_keys_nest() {
-        let v = super::form_to_json(
-            b"traits.email=a%40b.c&traits.name.first=A&password=x&method=password",
-        );
+        let v =
+            form_to_json(b"traits.email=a%40b.c&traits.name.first=A&password=x+y&method=password")
+                .unwrap();
         assert_eq!(v["traits"]["email"], "a@b.c");
         assert_eq!(v["traits"]["name"]["first"], "A");
-        assert_eq!(v["password"], "x");
+        assert_eq!(v["password"], "x y");
+    }
+
+    #[test]
+    fn a_key_of_any_depth_is_refused_without_recursion() {
+        let key = format!("traits{}.b", ".a".repeat(100_000));
+        let err = form_to_json(format!("{key}=x").as_bytes()).unwrap_err();
+        assert!(err.contains("nests deeper than 64 levels"), "{err}");
+        assert!(
+            err.len() < 400,
+            "the reason names a bounded prefix of the key"
+        );
+        let deepest_allowed = vec!["a"; MAX_FORM_KEY_SEGMENTS].join(".");
+        let v = form_to_json(format!("{deepest_allowed}=x").as_bytes()).unwrap();
+        assert_eq!(depth(&v), MAX_DEPTH + 1);
+        assert!(
+            check_body(&v).is_ok(),
+            "the form bound and the JSON bound agree"
+        );
+        assert!(form_to_json(format!("{deepest_allowed}.a=x").as_bytes()).is_err());
+    }
+
+    #[test]
+    fn brackets_allocate_nothing_and_fields_are_counted() {
+        let v = form_to_json(b"traits.a[999999999]=x").unwrap();
+        assert_eq!(v["traits"]["a[999999999]"], "x");
+        let many = |n: usize| {
+            (0..n)
+                .map(|i| format!("f{i}=x"))
+                .collect::<Vec<_>>()
+                .join("&")
+        };
+        assert!(form_to_json(many(MAX_FORM_FIELDS).as_bytes()).is_ok());
+        assert_eq!(
+            form_to_json(many(MAX_FORM_FIELDS + 1).as_bytes()).unwrap_err(),
+            "The form has more than 1000 fields."
+        );
+    }
+
+    #[test]
+    fn nul_and_bytes_that_are_not_utf8_are_refused() {
+        assert_eq!(
+            form_to_json(b"identifier=a%00b").unwrap_err(),
+            "The value of `identifier` contains a NUL character (\\u0000), which is not accepted."
+        );
+        assert!(form_to_json(b"traits.e%00mail=x").is_err());
+        assert_eq!(
+            form_to_json(b"password=%FF").unwrap_err(),
+            "The value of `password` is not valid UTF-8."
+        );
+        assert!(form_to_json(b"%C3%28=x").is_err());
+        assert_eq!(form_to_json(b"a=%E2%82%AC&b=%zz").unwrap()["a"], "\u{20ac}");
+    }
+
+    #[test]
+    fn json_bodies_are_bounded_per_member() {
+        let inside = sesame_core::untrusted::nested(MAX_DEPTH, Value::from(1));
+        assert!(check_body(&serde_json::json!({ "traits": inside })).is_ok());
+        let deeper = sesame_core::untrusted::nested(MAX_DEPTH + 1, Value::from(1));
+        assert!(check_body(&serde_json::json!({ "traits": deeper })).is_err());
+        assert!(check_body(&serde_json::json!({"identifier": "a\u{0}"})).is_err());
+        assert!(check_body(&serde_json::json!(["\u{0}"])).is_err());
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+    use sesame_core::untrusted::depth;
+
+    fn leaves(v: &Value) -> usize {
+        match v {
+            Value::Object(m) => m.values().map(leaves).sum(),
+            _ => 1,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn any_form_body_parses_or_is_refused_within_bounds(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            if let Ok(v) = form_to_json(&body) {
+                prop_assert!(depth(&v) <= MAX_FORM_KEY_SEGMENTS);
+                prop_assert!(leaves(&v) <= MAX_FORM_FIELDS);
+                prop_assert!(check_body(&v).is_ok());
+            }
+        }
+
+        #[test]
+        fn form_like_bodies_never_panic(body in "([a-z.\\[\\]%0-9+]{0,12}(=[a-zA-Z%0-9+.]{0,8})?&){0,20}") {
+            let _ = form_to_json(body.as_bytes());
+        }
+
+        #[test]
+        fn encoded_fields_round_trip(
+            fields in prop::collection::btree_map("[a-z]{1,6}", (prop::collection::vec("[a-z_]{1,4}", 0..4), "[^\\x00]{1,16}"), 1..8),
+        ) {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            for (top, (rest, value)) in &fields {
+                let key = std::iter::once(top.as_str()).chain(rest.iter().map(String::as_str)).collect::<Vec<_>>().join(".");
+                form.append_pair(&key, value);
+            }
+            let v = form_to_json(form.finish().as_bytes()).unwrap();
+            for (top, (rest, value)) in &fields {
+                let mut at = &v[top.as_str()];
+                for segment in rest {
+                    at = &at[segment.as_str()];
+                }
+                prop_assert_eq!(at.as_str(), Some(value.as_str()));
+            }
+        }
+
+        #[test]
+        fn json_body_checks_never_panic(body in prop::collection::vec(prop_oneof![Just(b'['), Just(b']'), Just(b'{'), Just(b'}'), Just(b'"'), Just(b':'), Just(b','), Just(b'a'), Just(b'0'), Just(b'\\')], 0..400)) {
+            if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+                let _ = check_body(&v);
+            }
+        }
+
+        #[test]
+        fn bearer_tokens_are_read_from_exactly_two_parts(value in "[ -~]{0,64}") {
+            let mut headers = HeaderMap::new();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
+                headers.insert(header::AUTHORIZATION, v);
+                let token = bearer(&headers);
+                let parts: Vec<&str> = value.split(' ').collect();
+                let expected = match parts.as_slice() {
+                    [scheme, t] if scheme.eq_ignore_ascii_case("bearer") && !t.is_empty() => Some(*t),
+                    _ => None,
+                };
+                prop_assert_eq!(token.as_ref().map(SessionToken::expose), expected);
+            }
+        }
+
+        #[test]
+        fn cookie_values_come_from_the_named_pairs(header_value in "[ -~]{0,128}", name in "[a-z_]{1,8}") {
+            let mut headers = HeaderMap::new();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&header_value) {
+                headers.insert(header::COOKIE, v);
+                for value in cookie_values(&headers, &name) {
+                    prop_assert!(!value.contains(';'));
+                    prop_assert!(header_value.contains(value));
+                }
+                let _ = browser_header_reason(&headers);
+            }
+        }
     }
 }

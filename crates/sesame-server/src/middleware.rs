@@ -1,5 +1,6 @@
-//! Cross-cutting layers: `Cache-Control` on GET, `error.request` from `X-Request-ID`, and the admin
-//! `/admin` prefix. The request log is [`crate::access_log`].
+//! Cross-cutting layers: `Cache-Control` on GET, `error.request` from `X-Request-ID`, the admin
+//! `/admin` prefix, and the refusal of NUL in paths and queries. The request log is
+//! [`crate::access_log`].
 
 use crate::error::{RenderedError, render};
 use axum::extract::Request;
@@ -71,4 +72,32 @@ pub fn admin_prefix(mut req: Request) -> Request {
         *req.uri_mut() = uri;
     }
     req
+}
+
+/// Refuses a request whose path or query decodes to text with NUL (400, naming the parameter),
+/// before any handler sees it: no path segment or query parameter (a flow id, `return_to`,
+/// `credentials_identifier`, an external id) then carries NUL towards SQL, where PostgreSQL would
+/// fail on it (see `sesame_core::untrusted`).
+pub async fn refuse_nul(req: Request, next: Next) -> Response {
+    use axum::response::IntoResponse;
+    use sesame_core::untrusted;
+    let uri = req.uri();
+    let path_has_nul = percent_encoding::percent_decode(uri.path().as_bytes()).any(|b| b == 0);
+    let refused = if path_has_nul {
+        Some(untrusted::Refused::Nul {
+            field: "request path".into(),
+        })
+    } else {
+        uri.query().and_then(|q| {
+            form_urlencoded::parse(q.as_bytes()).find_map(|(k, v)| {
+                untrusted::text(&k, &k)
+                    .and_then(|()| untrusted::text(&k, &v))
+                    .err()
+            })
+        })
+    };
+    match refused {
+        Some(e) => crate::error::ApiError::bad_request(e.to_string()).into_response(),
+        None => next.run(req).await,
+    }
 }

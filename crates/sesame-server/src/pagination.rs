@@ -1,7 +1,8 @@
 //! Kratos's pagination on the wire (spec §4.9): page pagination (`page`/`per_page`, or an offset
 //! `page_token` with `page_size`) answered with `X-Total-Count` and a `Link` header, and the `Link`
-//! header of keyset pagination. Links are the request path with its query, keys sorted, as Go's
-//! `url.Values` writes them.
+//! header of keyset pagination. Links are the request path with the parameters the endpoint knows
+//! (Kratos echoes the whole query, so a long query made a header three times its size), keys
+//! sorted as Go's `url.Values` writes them.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use base64::Engine;
@@ -100,11 +101,41 @@ fn query_escape(s: &str) -> String {
     out
 }
 
-/// `<path?query>; rel="…"`: the request's parameters with `set` replacing theirs, keys sorted.
-fn link(path: &str, params: &[(String, String)], set: &[(&str, String)], rel: &str) -> String {
+/// The parameters of a request that an endpoint knows besides paging (`active`, `expand` …),
+/// which its links carry on.
+#[derive(Debug, Clone, Copy)]
+pub struct Kept<'a> {
+    params: &'a [(String, String)],
+    names: &'a [&'a str],
+}
+
+impl<'a> Kept<'a> {
+    /// The parameters of `params` named in `names`; every other parameter is dropped.
+    pub fn new(params: &'a [(String, String)], names: &'a [&'a str]) -> Self {
+        Self { params, names }
+    }
+
+    /// None at all (an endpoint whose only parameters are paging ones).
+    pub fn none() -> Self {
+        Self {
+            params: &[],
+            names: &[],
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+        self.params
+            .iter()
+            .filter(|(k, _)| self.names.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// `<path?query>; rel="…"`: the kept parameters with `set` replacing theirs, keys sorted.
+fn link(path: &str, kept: Kept<'_>, set: &[(&str, String)], rel: &str) -> String {
     let mut values: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (k, v) in params {
-        values.entry(k.as_str()).or_default().push(v.as_str());
+    for (k, v) in kept.iter() {
+        values.entry(k).or_default().push(v);
     }
     for (k, v) in set {
         values.insert(k, vec![v.as_str()]);
@@ -131,15 +162,16 @@ fn insert(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
 pub fn page_headers(
     headers: &mut HeaderMap,
     path: &str,
-    params: &[(String, String)],
+    params: Kept<'_>,
     request: &PageRequest,
     total: u64,
 ) {
+    // Saturating arithmetic throughout: the offset comes from the client, up to `i64::MAX`.
     let per_page = i64::from(request.per_page.max(1));
     let total = i64::try_from(total).unwrap_or(i64::MAX);
     let offset = i64::try_from(request.offset()).unwrap_or(i64::MAX);
     let last_offset = if total % per_page == 0 {
-        total - per_page
+        total.saturating_sub(per_page)
     } else {
         (total / per_page) * per_page
     };
@@ -157,15 +189,15 @@ pub fn page_headers(
         if total == 0 {
             vec![
                 rel("first", per_page, 0),
-                rel("next", per_page, page_of(offset) + per_page),
-                rel("prev", per_page, page_of(offset) - per_page),
+                rel("next", per_page, page_of(offset).saturating_add(per_page)),
+                rel("prev", per_page, page_of(offset).saturating_sub(per_page)),
             ]
         } else if total <= per_page {
             vec![rel("first", total, 0)]
         } else {
             vec![
                 rel("first", per_page, 0),
-                rel("prev", per_page, last_offset - per_page),
+                rel("prev", per_page, last_offset.saturating_sub(per_page)),
             ]
         }
     } else if offset < per_page {
@@ -176,8 +208,8 @@ pub fn page_headers(
     } else {
         vec![
             rel("first", per_page, 0),
-            rel("next", per_page, page_of(offset) + per_page),
-            rel("prev", per_page, page_of(offset) - per_page),
+            rel("next", per_page, page_of(offset).saturating_add(per_page)),
+            rel("prev", per_page, page_of(offset).saturating_sub(per_page)),
             rel("last", per_page, last_offset),
         ]
     };
@@ -194,7 +226,7 @@ pub fn page_headers(
 pub fn keyset_headers(
     headers: &mut HeaderMap,
     path: &str,
-    params: &[(String, String)],
+    params: Kept<'_>,
     page_size: u32,
     first: &str,
     next: Option<&str>,
@@ -225,7 +257,7 @@ mod tests {
 
     fn links(request: PageRequest, total: u64) -> String {
         let mut headers = HeaderMap::new();
-        page_headers(&mut headers, "/sessions", &[], &request, total);
+        page_headers(&mut headers, "/sessions", Kept::none(), &request, total);
         assert_eq!(headers["x-total-count"], total.to_string().as_str());
         headers[header::LINK].to_str().unwrap().to_owned()
     }
@@ -333,12 +365,78 @@ mod tests {
             ("expand", "identity"),
             ("active", "true"),
             ("expand", "devices"),
+            ("junk", "dropped"),
         ]);
-        keyset_headers(&mut headers, "/admin/sessions", &q, 2, "a+b/c", Some("n"));
+        let kept = Kept::new(&q, &["active", "expand"]);
+        keyset_headers(&mut headers, "/admin/sessions", kept, 2, "a+b/c", Some("n"));
         assert_eq!(
             headers[header::LINK],
             "</admin/sessions?active=true&expand=identity&expand=devices&page_size=2&page_token=a%2Bb%2Fc>; rel=\"first\",\
              </admin/sessions?active=true&expand=identity&expand=devices&page_size=2&page_token=n>; rel=\"next\""
         );
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn params() -> impl Strategy<Value = Vec<(String, String)>> {
+        let name = prop_oneof![
+            Just("page".to_owned()),
+            Just("per_page".to_owned()),
+            Just("page_size".to_owned()),
+            Just("page_token".to_owned()),
+            Just("active".to_owned()),
+            ".{0,8}",
+        ];
+        let value = prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| encode_offset(n as i64)),
+            ".{0,200}",
+        ];
+        prop::collection::vec((name, value), 0..12)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn any_query_gives_a_page_in_range(params in params()) {
+            let page = PageRequest::parse(&params);
+            prop_assert!((1..=MAX_PER_PAGE).contains(&page.per_page));
+            let _ = page.offset();
+        }
+
+        #[test]
+        fn any_page_token_reads_as_an_offset(token in any::<String>()) {
+            let _ = decode_offset(&token);
+        }
+
+        #[test]
+        fn offset_tokens_round_trip(offset in 0i64..i64::MAX) {
+            prop_assert_eq!(decode_offset(&encode_offset(offset)), offset as u64);
+        }
+
+        #[test]
+        fn links_carry_only_kept_parameters_and_stay_small(
+            params in params(),
+            page in prop_oneof![0u64..4, any::<u64>()],
+            per_page in prop_oneof![1u32..4, 1u32..=MAX_PER_PAGE],
+            total in prop_oneof![0u64..10, any::<u64>()],
+        ) {
+            let request = PageRequest { page, per_page };
+            let mut headers = HeaderMap::new();
+            page_headers(&mut headers, "/sessions", Kept::none(), &request, total);
+            let link = headers[header::LINK].to_str().unwrap();
+            prop_assert!(link.len() < 1024, "{}", link);
+            let mut headers = HeaderMap::new();
+            let kept = Kept::new(&params, &["active"]);
+            keyset_headers(&mut headers, "/admin/sessions", kept, per_page, "f", Some("n"));
+            let link = headers[header::LINK].to_str().unwrap();
+            let active: usize = params.iter().filter(|(k, _)| k == "active").map(|(_, v)| 3 * v.len() + 8).sum();
+            prop_assert!(link.len() <= 2 * (active + 120), "{}", link);
+        }
     }
 }

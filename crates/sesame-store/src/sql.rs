@@ -28,6 +28,9 @@ mod sessions;
 fn db_err(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
+        // A row that refers to one deleted meanwhile (a session for an identity removed while
+        // its login ran): the record it needs is gone.
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound,
         sqlx::Error::RowNotFound => StoreError::NotFound,
         other => StoreError::Backend(other.to_string()),
     }

@@ -8,6 +8,7 @@ use crate::ids::IdentityId;
 use crate::password::{Password, check_imported_hash};
 use crate::schema::Extracted;
 use crate::store::{IdentityQuery, StoreError};
+use crate::untrusted;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sesame_types::identity::{CredentialsBody, PasswordConfigBody};
@@ -61,6 +62,12 @@ impl IdentityService {
     ) -> Result<(Identity, Vec<Credential>), CoreError> {
         let schema_id = body.schema_id.clone().filter(|s| !s.is_empty());
         let schema_id = schema_id.unwrap_or_else(|| self.0.schemas.default_schema().id.clone());
+        check_stored(
+            &body.traits,
+            body.metadata_public.as_ref(),
+            body.metadata_admin.as_ref(),
+            body.external_id.as_deref(),
+        )?;
         let extracted = self.validate(&schema_id, &body.traits)?;
         let id = IdentityId::new();
         let credentials = match &body.credentials {
@@ -115,6 +122,7 @@ impl IdentityService {
         external_id: &str,
         include: &[CredentialType],
     ) -> Result<sesame_types::Identity, CoreError> {
+        untrusted::text("external_id", external_id)?;
         let identity = self
             .0
             .store
@@ -132,6 +140,7 @@ impl IdentityService {
         mut query: IdentityQuery,
         include: &[CredentialType],
     ) -> Result<IdentityPage, CoreError> {
+        check_query(&query)?;
         query.credentials_identifier = query
             .credentials_identifier
             .map(|i| crate::identity::normalize_identifier(&i));
@@ -162,6 +171,7 @@ impl IdentityService {
 
     /// How many identities match the query's filters (paging fields ignored).
     pub async fn count(&self, mut query: IdentityQuery) -> Result<u64, CoreError> {
+        check_query(&query)?;
         query.credentials_identifier = query
             .credentials_identifier
             .map(|i| crate::identity::normalize_identifier(&i));
@@ -175,6 +185,12 @@ impl IdentityService {
         body: UpdateIdentityBody,
         now: DateTime<Utc>,
     ) -> Result<sesame_types::Identity, CoreError> {
+        check_stored(
+            &body.traits,
+            body.metadata_public.as_ref(),
+            body.metadata_admin.as_ref(),
+            body.external_id.as_deref(),
+        )?;
         let mut identity = identity_or_404(&self.0, id).await?;
         if let Some(schema_id) = body.schema_id.filter(|s| !s.is_empty()) {
             identity.schema_id = schema_id;
@@ -316,6 +332,36 @@ impl IdentityService {
             Some(creds),
         )
     }
+}
+
+/// What an identity stores from a client, within [`untrusted`]'s bounds: no value nests deeper
+/// than [`untrusted::MAX_DEPTH`], no text carries NUL (identifiers and addresses come from the
+/// traits, so they are covered too).
+pub(super) fn check_stored(
+    traits: &Value,
+    metadata_public: Option<&Value>,
+    metadata_admin: Option<&Value>,
+    external_id: Option<&str>,
+) -> Result<(), CoreError> {
+    untrusted::json("traits", traits)?;
+    if let Some(m) = metadata_public {
+        untrusted::json("metadata_public", m)?;
+    }
+    if let Some(m) = metadata_admin {
+        untrusted::json("metadata_admin", m)?;
+    }
+    if let Some(e) = external_id {
+        untrusted::text("external_id", e)?;
+    }
+    Ok(())
+}
+
+/// A listing's text filter, within [`untrusted`]'s bounds.
+fn check_query(query: &IdentityQuery) -> Result<(), CoreError> {
+    if let Some(identifier) = &query.credentials_identifier {
+        untrusted::text("credentials_identifier", identifier)?;
+    }
+    Ok(())
 }
 
 pub(super) fn conflict(e: StoreError) -> CoreError {

@@ -6,7 +6,9 @@
 //! OIDC and SAML credentials may not be touched. Server-managed fields (`schema_url`,
 //! `state_changed_at`, `created_at`, `updated_at`) are ignored when patched.
 
-use super::identities::{conflict, non_null, recovery_addresses, verifiable_addresses};
+use super::identities::{
+    check_stored, conflict, non_null, recovery_addresses, verifiable_addresses,
+};
 use super::{IdentityService, identity_or_404};
 use crate::aal::available_aal;
 use crate::error::CoreError;
@@ -16,12 +18,19 @@ use crate::lookup::RecoveryCode;
 use crate::password::check_imported_hash;
 use crate::schema::Extracted;
 use crate::totp::TotpSecret;
+use crate::untrusted::{self, MAX_DEPTH};
 use chrono::{DateTime, Utc};
 use json_patch::jsonptr::Pointer;
 use json_patch::{AddOperation, PatchOperation};
 use serde_json::{Map, Value};
 use sesame_types::{IdentityState, RecoveryAddress, VerifiableAddress};
 use uuid::Uuid;
+
+/// Levels of the identity's admin JSON above a stored value: the document, `credentials`, its
+/// type, and `config`. A patched document may nest at most this much deeper than a stored value,
+/// and a path may not have more tokens, so that no operation builds a value deeper than the
+/// walkers after it (serialisation, drop) can take.
+const DOCUMENT_LEVELS: usize = 4;
 
 /// Kratos's reason for every patch it cannot apply (its spelling); `error.message` says why.
 const PATCH_FAILED: &str = "An error occured when applying the JSON patch";
@@ -79,6 +88,17 @@ pub(crate) fn parse_patch(body: &[u8]) -> Result<Vec<PatchOperation>, CoreError>
                 )));
             }
             let path = op.path().as_str().to_owned();
+            if op
+                .path()
+                .tokens()
+                .nth(MAX_DEPTH + DOCUMENT_LEVELS)
+                .is_some()
+            {
+                return Err(patch_error(format!(
+                    "patch path is deeper than {} levels",
+                    MAX_DEPTH + DOCUMENT_LEVELS
+                )));
+            }
             if denied(&path) {
                 return Err(patch_error(format!("patch includes denied path: {path}")));
             }
@@ -134,6 +154,13 @@ pub(crate) fn apply_patch(doc: &mut Value, ops: &[PatchOperation]) -> Result<(),
                 e.path, e.kind
             ))
         })?;
+        // Checked after every operation: operations that each add a value of bounded depth
+        // below the previous one would otherwise build a document of any depth.
+        if untrusted::depth(doc) > MAX_DEPTH + DOCUMENT_LEVELS {
+            return Err(patch_error(format!(
+                "operation '/{index}' makes the identity nest deeper than {MAX_DEPTH} levels"
+            )));
+        }
     }
     Ok(())
 }
@@ -321,6 +348,15 @@ impl IdentityService {
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         apply_patch(&mut doc, &ops)?;
         let patched = decode(doc)?;
+        check_stored(
+            &patched.traits,
+            patched.metadata_public.as_ref(),
+            patched.metadata_admin.as_ref(),
+            patched.external_id.as_deref(),
+        )?;
+        for (name, credential) in &patched.credentials {
+            untrusted::json(&format!("credentials.{name}"), credential)?;
+        }
 
         let schema_id = patched
             .schema_id
@@ -516,6 +552,83 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(body)
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn pointer() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                Just("traits".to_owned()),
+                Just("metadata_public".to_owned()),
+                Just("a".to_owned()),
+                Just("0".to_owned()),
+                Just("-".to_owned()),
+                Just("~1".to_owned()),
+                "[a-z~]{0,3}",
+            ],
+            0..80,
+        )
+        .prop_map(|tokens| tokens.iter().map(|t| format!("/{t}")).collect())
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(Value::from),
+            ".{0,6}".prop_map(Value::from),
+            (0usize..140).prop_map(|d| crate::untrusted::nested(d, json!(1))),
+            Just(json!([1, {"a": []}])),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Value> {
+        (
+            prop_oneof![
+                Just("add"),
+                Just("remove"),
+                Just("replace"),
+                Just("move"),
+                Just("test"),
+                Just("x")
+            ],
+            pointer(),
+            value(),
+        )
+            .prop_map(
+                |(op, path, value)| json!({"op": op, "path": path, "from": "/a", "value": value}),
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn any_body_parses_as_a_patch_or_is_refused(body in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = parse_patch(&body);
+        }
+
+        #[test]
+        fn patches_apply_or_fail_and_never_nest_past_the_bound(ops in prop::collection::vec(op(), 0..12)) {
+            let body = serde_json::to_vec(&ops).unwrap();
+            let Ok(ops) = parse_patch(&body) else { return Ok(()); };
+            let mut doc = json!({
+                "id": "x", "traits": {"email": "a@example.com"}, "metadata_public": null,
+                "credentials": {"password": {"config": {}}}
+            });
+            let applied = apply_patch(&mut doc, &ops);
+            let depth = crate::untrusted::depth(&doc);
+            if applied.is_ok() {
+                prop_assert!(depth <= MAX_DEPTH + DOCUMENT_LEVELS);
+            }
+            // A refused operation leaves a document that is only dropped: bounded all the same.
+            prop_assert!(depth <= 2 * (MAX_DEPTH + DOCUMENT_LEVELS) + 140);
         }
     }
 }

@@ -553,3 +553,38 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn any_page_token_parses_or_is_refused(token in any::<String>()) {
+            if let Some(cursor) = SessionCursor::parse(&token) {
+                prop_assert_eq!(SessionCursor::parse(&cursor.encode()), Some(cursor));
+            }
+        }
+
+        #[test]
+        fn tokens_of_any_bytes_are_refused_or_round_trip(bytes in prop::collection::vec(any::<u8>(), 0..120)) {
+            if let Some(cursor) = SessionCursor::parse(&STANDARD_NO_PAD.encode(&bytes)) {
+                prop_assert_eq!(SessionCursor::parse(&cursor.encode()), Some(cursor));
+            }
+        }
+
+        #[test]
+        fn cursors_round_trip(micros in 0i64..7_000_000_000_000_000, id in any::<[u8; 16]>()) {
+            let cursor = SessionCursor {
+                created_at: DateTime::from_timestamp_micros(micros).unwrap(),
+                id: SessionId(uuid::Uuid::from_bytes(id)),
+            };
+            prop_assert_eq!(SessionCursor::parse(&cursor.encode()), Some(cursor));
+            let padded = format!("{}==", cursor.encode());
+            prop_assert_eq!(SessionCursor::parse(&padded), Some(cursor));
+        }
+    }
+}

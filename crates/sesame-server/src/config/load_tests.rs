@@ -593,3 +593,20 @@ fn the_whoami_cache_is_off_by_default_and_configured_by_file_or_environment() {
         );
     }
 }
+
+#[test]
+fn configuration_nested_past_the_parsers_limits_is_an_error_not_a_crash() {
+    let deep = format!(
+        "dsn: memory\nx: {}{}\n",
+        "[".repeat(5_000),
+        "]".repeat(5_000)
+    );
+    match load_with(Some(&deep), &[]) {
+        Err(ConfigError::File { message, .. }) => {
+            assert!(message.contains("recursion limit"), "{message}");
+        }
+        other => panic!("expected a file error, got {:?}", other.map(|_| ())),
+    }
+    let deep_list = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
+    let _ = load_with(None, &[("SELFSERVICE_ALLOWED_RETURN_URLS", &deep_list)]);
+}

@@ -5,12 +5,12 @@
 
 use super::core_err;
 use crate::error::ApiError;
-use crate::extract::{StrictJson, query};
+use crate::extract::{Path, StrictJson, query};
 use crate::json::Json;
-use crate::pagination::{PageRequest, keyset_headers, page_headers};
+use crate::pagination::{Kept, PageRequest, keyset_headers, page_headers};
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
@@ -104,8 +104,8 @@ async fn list(State(state): State<AppState>, uri: Uri) -> Result<Response, ApiEr
     let mut res = Json(page.items).into_response();
     keyset_headers(
         res.headers_mut(),
-        uri.path(),
-        &params,
+        "/admin/sessions",
+        Kept::new(&params, &["active", "expand"]),
         page_size,
         &SessionCursor::first().encode(),
         next.as_deref(),
@@ -176,7 +176,13 @@ async fn identity_sessions(
         .await
         .map_err(core_err(&state))?;
     let mut res = Json(found.items).into_response();
-    page_headers(res.headers_mut(), uri.path(), &params, &page, found.total);
+    page_headers(
+        res.headers_mut(),
+        &format!("/admin/identities/{id}/sessions"),
+        Kept::new(&params, &["active"]),
+        &page,
+        found.total,
+    );
     Ok(res)
 }
 

@@ -5,11 +5,11 @@
 use super::core_err;
 use super::identity_list::{include_credentials, list};
 use crate::error::ApiError;
-use crate::extract::{StrictJson, read_body};
+use crate::extract::{Path, StrictJson, read_body};
 use crate::json::{Json, response};
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::Response;
 use axum::routing::{delete, get};

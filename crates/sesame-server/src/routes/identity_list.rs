@@ -19,7 +19,15 @@ const DEFAULT_PAGE_SIZE: u32 = 250;
 const MAX_PAGE_SIZE: u32 = 500;
 /// Most ids one `ids` filter may name.
 const MAX_IDS: usize = 500;
-const PAGING: [&str; 4] = ["page", "per_page", "page_size", "page_token"];
+/// The parameters links carry on besides paging: the filters and `include_credential`. Anything
+/// else the request had is dropped, so a link is never longer than what the listing understood.
+const KEPT: [&str; 5] = [
+    "ids",
+    "credentials_identifier",
+    "organization_id",
+    "preview_credentials_identifier_similar",
+    "include_credential",
+];
 
 /// Every credential type Kratos knows (its OpenAPI enum). Sesame stores `password`, `totp` and
 /// `lookup_secret`; asking for the configuration of another is accepted and shows nothing.
@@ -121,12 +129,12 @@ fn number(params: &Params, name: &str) -> Result<Option<u32>, ApiError> {
         .transpose()
 }
 
-/// `</admin/identities?…>; rel="…"`: the request's parameters without its paging ones, plus
-/// `paging`, keys sorted as Go's `url.Values.Encode` sorts them.
+/// `</admin/identities?…>; rel="…"`: the request's known parameters ([`KEPT`]) plus `paging`,
+/// keys sorted as Go's `url.Values.Encode` sorts them.
 fn link(params: &Params, paging: &[(&str, String)], rel: &str) -> String {
     let mut pairs: Vec<(&str, &str)> = params
         .iter()
-        .filter(|(k, _)| !PAGING.contains(&k.as_str()))
+        .filter(|(k, _)| KEPT.contains(&k.as_str()))
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .chain(paging.iter().map(|(k, v)| (*k, v.as_str())))
         .collect();

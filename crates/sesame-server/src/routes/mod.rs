@@ -39,6 +39,7 @@ async fn not_found() -> impl IntoResponse {
 fn layered(router: Router<AppState>, state: AppState) -> Router {
     router
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(middleware::refuse_nul))
         .layer(axum::middleware::from_fn(middleware::request_id))
         .layer(axum::middleware::from_fn(middleware::no_cache_on_get))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

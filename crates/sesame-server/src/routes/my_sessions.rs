@@ -4,12 +4,12 @@
 
 use super::core_err;
 use crate::error::ApiError;
-use crate::extract::{RequestToken, query};
+use crate::extract::{Path, RequestToken, query};
 use crate::json::Json;
-use crate::pagination::{PageRequest, page_headers};
+use crate::pagination::{Kept, PageRequest, page_headers};
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
@@ -36,7 +36,13 @@ async fn list(
         .await
         .map_err(core_err(&state))?;
     let mut res = Json(found.items).into_response();
-    page_headers(res.headers_mut(), uri.path(), &params, &page, found.total);
+    page_headers(
+        res.headers_mut(),
+        "/sessions",
+        Kept::none(),
+        &page,
+        found.total,
+    );
     Ok(res)
 }
 

@@ -1,11 +1,11 @@
 //! `GET /schemas` and `GET /schemas/{id}`.
 
 use crate::error::ApiError;
-use crate::extract::query_param;
+use crate::extract::{Path, query_param};
 use crate::json::{Json, response};
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

@@ -341,6 +341,8 @@ impl SessionView {
 
 /// Traits as dotted paths and text, in the schema's (serialised) order.
 fn flatten(traits: &Value) -> Vec<TraitView> {
+    // Recursion is bounded by what can be stored: traits nest at most
+    // `sesame_core::untrusted::MAX_DEPTH` levels, and serde_json reads no deeper than 128.
     fn walk(prefix: &str, v: &Value, out: &mut Vec<TraitView>) {
         match v {
             Value::Object(map) => {

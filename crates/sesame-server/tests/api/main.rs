@@ -5,6 +5,7 @@ mod browser;
 mod cache_hints;
 mod compatibility_doc;
 mod cors;
+mod hostile;
 mod identities;
 mod login;
 mod logout;
