@@ -42,8 +42,8 @@ const RETRY_MAX: Duration = Duration::from_secs(5);
 /// `application_name` of the listening connection, to find it in `pg_stat_activity`.
 pub const LISTENER_APPLICATION_NAME: &str = "sesame whoami cache";
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+fn backend(e: sqlx::Error) -> StoreError {
+    crate::errors::store_error(e)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

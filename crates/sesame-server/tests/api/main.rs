@@ -4,6 +4,7 @@
 mod browser;
 mod cache_hints;
 mod compatibility_doc;
+mod connections;
 mod cors;
 mod identities;
 mod login;
