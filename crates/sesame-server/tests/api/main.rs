@@ -10,6 +10,7 @@ mod identities;
 mod login;
 mod logout;
 mod ops;
+mod outage;
 mod persistence;
 mod registration;
 mod schemas;
