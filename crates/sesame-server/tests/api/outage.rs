@@ -1,7 +1,8 @@
 //! A database outage: while Sesame's own PostgreSQL server is stopped, whoami, the flows, the
 //! admin API and readiness answer 503 with `Retry-After` in Kratos's error envelope, quickly and
-//! never 401 (a session that could not be looked up is not a session that does not exist); once
-//! the server is back they answer as before, without a restart.
+//! never 401 (a session that could not be looked up is not a session that does not exist), and
+//! the built-in UI's pages say so in words; once the server is back they answer as before,
+//! without a restart.
 
 use sesame_testkit::reqwest::{Method, Response, StatusCode};
 use sesame_testkit::serde_json::{Value, json};
@@ -91,6 +92,19 @@ sesame_testkit::needs_postgres! {
         let (res, took) = timed(app.admin(Method::GET, "/admin/identities")).await;
         slowest = slowest.max(took);
         assert_unavailable("the admin identity list", res, took).await;
+
+        // The built-in UI's pages say so in words, with the same status.
+        let (res, took) = timed(
+            app.public(Method::GET, "/ui/welcome")
+                .header("X-Session-Token", &never_asked),
+        )
+        .await;
+        slowest = slowest.max(took);
+        assert!(took < QUICKLY, "the welcome page took {took:?}");
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()["retry-after"], "1");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("<h1>Temporarily unavailable</h1>"), "{html}");
 
         // Readiness says in its body what its status says; the public port hides the cause.
         let (res, took) = timed(app.public(Method::GET, "/health/ready")).await;

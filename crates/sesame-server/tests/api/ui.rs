@@ -2,6 +2,7 @@
 //! hand (the test client keeps none) and every redirect is followed explicitly.
 
 mod browser;
+mod cookies;
 mod fields;
 mod first_visit;
 mod second_factor;
