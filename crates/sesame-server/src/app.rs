@@ -385,3 +385,42 @@ async fn next_signal(signal: Option<tokio::signal::unix::Signal>) {
         None => std::future::pending::<()>().await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connections(max: u32) -> Connections {
+        Connections {
+            request_header_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(120),
+            max_connections: max,
+        }
+    }
+
+    #[test]
+    fn the_connection_bound_fits_both_ports_into_the_open_file_limit() {
+        // Plenty of room: the configured bound stands.
+        assert_eq!(
+            fit_connections("public", connections(4096), Some(1 << 20)).max_connections,
+            4096
+        );
+        // 1024 files: a reserve, and half the rest for each port.
+        assert_eq!(
+            fit_connections("public", connections(4096), Some(1024)).max_connections,
+            384
+        );
+        assert_eq!(
+            fit_connections("admin", connections(100), Some(1024)).max_connections,
+            100
+        );
+        assert_eq!(
+            fit_connections("public", connections(4096), Some(10)).max_connections,
+            1
+        );
+        assert_eq!(
+            fit_connections("public", connections(4096), None).max_connections,
+            4096
+        );
+    }
+}

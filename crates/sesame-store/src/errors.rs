@@ -77,6 +77,33 @@ mod tests {
         ));
     }
 
+    #[tokio::test]
+    async fn a_locked_sqlite_file_is_a_failure_not_an_outage() {
+        use sqlx::ConnectOptions;
+        use sqlx::sqlite::SqliteConnectOptions;
+        let file = std::env::temp_dir().join(format!(
+            "sesame-busy-{}.sqlite",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let options = SqliteConnectOptions::new()
+            .filename(&file)
+            .create_if_missing(true)
+            .busy_timeout(std::time::Duration::ZERO);
+        let mut holder = options.connect().await.unwrap();
+        let mut waiter = options.connect().await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        let busy = sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut waiter)
+            .await
+            .unwrap_err();
+        assert!(matches!(store_error(busy), StoreError::Backend(_)));
+        drop((holder, waiter));
+        let _ = std::fs::remove_file(&file);
+    }
+
     #[test]
     fn only_the_server_state_codes_of_postgresql_are_unavailable() {
         for code in [
