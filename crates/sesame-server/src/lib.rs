@@ -9,7 +9,7 @@ pub mod app;
 pub mod browser;
 pub mod client_ip;
 pub mod config;
-pub mod connections;
+mod connections;
 pub mod cors;
 pub mod error;
 pub mod extract;

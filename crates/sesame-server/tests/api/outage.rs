@@ -89,6 +89,14 @@ sesame_testkit::needs_postgres! {
         let (res, took) = timed(submit).await;
         slowest = slowest.max(took);
         assert_unavailable("a registration submit", res, took).await;
+        // A revoking write fails as quickly: its announcement to other nodes does not hold it up.
+        let (res, took) = timed(
+            app.public(Method::DELETE, "/self-service/logout/api")
+                .json(&json!({"session_token": never_asked})),
+        )
+        .await;
+        slowest = slowest.max(took);
+        assert_unavailable("an API logout", res, took).await;
         let (res, took) = timed(app.admin(Method::GET, "/admin/identities")).await;
         slowest = slowest.max(took);
         assert_unavailable("the admin identity list", res, took).await;
