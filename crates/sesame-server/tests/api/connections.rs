@@ -1,7 +1,7 @@
 //! Connections: a request head must arrive in time, an idle kept-alive connection is closed, a
-//! connection over the bound is answered 503 with `Retry-After`, and silent connections do not
-//! keep anyone else waiting. Raw TCP, since the wire itself is under test; SQLite only, since no
-//! database is involved.
+//! connection over the bound is answered 503 with `Retry-After`, silent connections do not keep
+//! anyone else waiting, and a graceful shutdown does not wait for them. Raw TCP, since the wire
+//! itself is under test; SQLite only, since no database is involved.
 
 use sesame_testkit::reqwest::{self, Method, StatusCode};
 use sesame_testkit::{Backend, TestApp};
@@ -226,4 +226,22 @@ async fn whoami_answers_others_while_a_thousand_silent_connections_are_open() {
             .await
             .is_err()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_shutdown_closes_silent_and_idle_connections_at_once() {
+    let mut app = TestApp::builder(Backend::Sqlite)
+        .env("SERVE_PUBLIC_REQUEST_HEADER_TIMEOUT", "1m")
+        .env("SERVE_PUBLIC_IDLE_TIMEOUT", "1m")
+        .spawn()
+        .await;
+    let mut silent = TcpStream::connect(public_addr(&app)).await.unwrap();
+    let mut idle = TcpStream::connect(public_addr(&app)).await.unwrap();
+    idle.write_all(ALIVE).await.unwrap();
+    assert!(read_answer(&mut idle).await.starts_with("HTTP/1.1 200 OK"));
+    tokio::time::timeout(PATIENCE, app.stop())
+        .await
+        .expect("the shutdown does not wait for the timeouts");
+    assert_eq!(read_until_closed(&mut silent).await, b"");
+    assert_eq!(read_until_closed(&mut idle).await, b"");
 }
