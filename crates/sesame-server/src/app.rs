@@ -336,9 +336,14 @@ impl Application {
         let public_app = routes::public(self.state.clone(), self.cors.clone());
         let admin_app = tower::util::MapRequestLayer::new(admin_prefix)
             .layer(routes::admin(self.state.clone()));
-        let public =
-            connections::serve(self.public, public_app, self.public_connections, rx.clone());
-        let admin = connections::serve(self.admin, admin_app, self.admin_connections, rx);
+        let public = connections::serve(
+            "public",
+            self.public,
+            public_app,
+            self.public_connections,
+            rx.clone(),
+        );
+        let admin = connections::serve("admin", self.admin, admin_app, self.admin_connections, rx);
         tokio::join!(public, admin);
         // The listener stops with the server, not before: answers until the last one are correct.
         if let Some(bus) = &self.bus {

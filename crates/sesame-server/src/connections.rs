@@ -51,9 +51,14 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 const OVERLOADED: &str =
     "The server has as many open connections as it accepts. Please retry in a moment.";
 
-/// Serves `service` on `listener` until `stop` turns true, then stops accepting and waits for
-/// every connection to finish (idle ones close at once, busy ones after their answer).
+/// How often, at most, a port says that it is turning connections away.
+const SHED_WARNING_EVERY: Duration = Duration::from_secs(10);
+
+/// Serves `service` on `listener` (the `port` named in logs: `public`, `admin`) until `stop` turns
+/// true, then stops accepting and waits for every connection to finish (idle ones close at once,
+/// busy ones after their answer).
 pub async fn serve<S>(
+    port: &'static str,
     listener: TcpListener,
     service: S,
     limits: Connections,
@@ -66,6 +71,7 @@ pub async fn serve<S>(
     let shedding = Arc::new(Semaphore::new(MAX_SHEDDING));
     // Every connection task holds a receiver; the sender sees them all gone when they finish.
     let (all_closed, connection_alive) = watch::channel(());
+    let mut warned: Option<Instant> = None;
     loop {
         let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -92,24 +98,43 @@ pub async fn serve<S>(
                     drop(alive);
                 });
             }
-            Err(_) => match shedding.clone().try_acquire_owned() {
-                Ok(permit) => {
-                    let alive = connection_alive.clone();
-                    tokio::spawn(async move {
-                        shed(stream).await;
-                        drop(permit);
-                        drop(alive);
-                    });
+            Err(_) => {
+                if warned.is_none_or(|at| at.elapsed() >= SHED_WARNING_EVERY) {
+                    warned = Some(Instant::now());
+                    tracing::warn!(
+                        "the {port} port has {} open connections, its serve.{port}.max_connections: \
+                         new ones are answered 503 until some close",
+                        limits.max_connections
+                    );
                 }
-                // Closed unanswered: answering a flood would cost what the bound saves.
-                Err(_) => drop(stream),
-            },
+                shed_or_close(stream, &shedding, &connection_alive);
+            }
         }
     }
     // New connections are refused from here on.
     drop(listener);
     drop(connection_alive);
     all_closed.closed().await;
+}
+
+/// Answers a connection over the bound with 503, or closes it at once during a flood.
+fn shed_or_close(
+    stream: TcpStream,
+    shedding: &Arc<Semaphore>,
+    connection_alive: &watch::Receiver<()>,
+) {
+    match shedding.clone().try_acquire_owned() {
+        Ok(permit) => {
+            let alive = connection_alive.clone();
+            tokio::spawn(async move {
+                shed(stream).await;
+                drop(permit);
+                drop(alive);
+            });
+        }
+        // Closed unanswered: answering a flood would cost what the bound saves.
+        Err(_) => drop(stream),
+    }
 }
 
 /// Resolves once `stop` is true (or its sender is gone: nothing can stop the server then, and a
