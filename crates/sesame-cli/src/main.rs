@@ -155,10 +155,23 @@ async fn run(cli: Cli) -> Result<(), String> {
             let loaded = load(&config)?;
             let _log = telemetry::init(&loaded.config.log);
             tracing::info!(dsn = %loaded.dsn.redacted(), dev = loaded.config.dev, "starting sesame");
-            let app = Application::build(loaded, Arc::new(SystemClock))
-                .await
-                .map_err(|e| e.to_string())?;
-            app.run_until_stopped(shutdown_signal())
+            // One signal stops both the wait for the database and the server.
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let signal = shutdown_signal();
+            tokio::spawn(async move {
+                signal.await;
+                let _ = stop.send(true);
+            });
+            let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            };
+            let app = tokio::select! {
+                app = Application::build(loaded, Arc::new(SystemClock)) => {
+                    app.map_err(|e| e.to_string())?
+                }
+                () = until_stopped(stopped.clone()) => return Ok(()),
+            };
+            app.run_until_stopped(until_stopped(stopped))
                 .await
                 .map_err(|e| format!("server error: {e}"))
         }

@@ -1,7 +1,7 @@
 //! The `sesame` binary as a user runs it: help, version, one-line configuration and database
 //! errors, migrate, `whoami`, and a clean exit on SIGTERM; what `serve` logs and where it listens,
-//! cleanup, identity import and export, and the configuration of every command that opens the
-//! database in the modules below.
+//! cleanup, identity import and export, the order of starting it and its database, and the
+//! configuration of every command that opens the database in the modules below.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "cli/cleanup.rs"]
@@ -14,6 +14,8 @@ mod identities;
 mod memory;
 #[path = "cli/serve.rs"]
 mod serve;
+#[path = "cli/start_order.rs"]
+mod start_order;
 #[path = "cli/support.rs"]
 mod support;
 

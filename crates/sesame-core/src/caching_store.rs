@@ -80,7 +80,13 @@ impl CachingStore {
         self.invalidate_local(&batch);
         if let Some(bus) = self.bus.clone() {
             // A task of its own, so that a request dropped now still tells the other nodes.
-            let _ = tokio::spawn(publish(bus, batch)).await;
+            let publishing = tokio::spawn(publish(bus, batch));
+            // A write that failed for want of the database most likely changed nothing, and the
+            // announcement needs the same database: it goes on trying, but the 503 does not
+            // wait for it.
+            if !matches!(result, Err(StoreError::Unavailable(_))) {
+                let _ = publishing.await;
+            }
         }
         result
     }

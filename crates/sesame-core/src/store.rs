@@ -22,6 +22,12 @@ pub enum StoreError {
     /// password) and says why, for the person starting Sesame.
     #[error("{0}")]
     Open(String),
+    /// The database cannot be reached right now (refused or dropped connections, a server
+    /// shutting down or starting up, no pooled connection in time): a condition that ends by
+    /// itself, so callers answer "try again" instead of failing for good. The text is for logs
+    /// only; at start-up it names the database (without a password) and the cause.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// Anything else; the text is for logs only.
     #[error("storage failure: {0}")]
     Backend(String),

@@ -1,21 +1,32 @@
-//! Start-up: bind both ports (0 picks a free one, as tests do), resolve base URLs, open and migrate
-//! the store, build the state, and serve until a shutdown signal, finishing in-flight requests.
+//! Start-up: open and migrate the store (waiting for a database that cannot be reached yet),
+//! raise the open-file limit, bind both ports (0 picks a free one, as tests do), resolve base
+//! URLs, build the state, and serve until a shutdown signal, finishing in-flight requests.
 
-use crate::config::LoadedConfig;
 use crate::config::ServeEndpoint;
+use crate::config::{Connections, LoadedConfig};
+use crate::connections;
 use crate::middleware::admin_prefix;
 use crate::routes;
 use crate::state::{self, AppState};
-use axum::ServiceExt;
-use axum::extract::Request;
 use sesame_core::clock::Clock;
 use sesame_core::store::{Store, StoreError};
 use sesame_core::whoami_cache::{InvalidationBus, Listening, WhoamiCache};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::Layer;
+
+/// The first pause before connecting again to a database that cannot be reached at start-up;
+/// each later pause is twice as long, up to [`DATABASE_RETRY_MAX`].
+const DATABASE_RETRY_FIRST: Duration = Duration::from_secs(1);
+/// The longest pause between attempts to reach the database at start-up.
+const DATABASE_RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// File descriptors kept out of the connection bounds: database connections, the SQLite
+/// readers, log files, the listeners themselves.
+const FD_RESERVE: u64 = 256;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +34,7 @@ pub enum StartError {
     /// A configuration value is invalid.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
-    /// The database could not be opened or migrated.
+    /// The database could not be opened or migrated, or (for [`open_store`]) not reached.
     #[error("{}", database_message(.0))]
     Store(#[from] StoreError),
     /// A port could not be bound.
@@ -42,7 +53,7 @@ pub enum StartError {
 /// What went wrong with the database: an error at opening names the database itself.
 fn database_message(e: &StoreError) -> String {
     match e {
-        StoreError::Open(message) => message.clone(),
+        StoreError::Open(message) | StoreError::Unavailable(message) => message.clone(),
         other => format!("database: {other}"),
     }
 }
@@ -58,6 +69,8 @@ pub struct Application {
     whoami_cache: Option<Arc<WhoamiCache>>,
     listening: Option<Listening>,
     bus: Option<Arc<dyn InvalidationBus>>,
+    public_connections: Connections,
+    admin_connections: Connections,
 }
 
 async fn bind(endpoint: &ServeEndpoint) -> Result<(TcpListener, SocketAddr), StartError> {
@@ -86,17 +99,104 @@ fn base_url(endpoint: &ServeEndpoint, local: SocketAddr, dev: bool) -> String {
     format!("{scheme}://{host}:{}/", local.port())
 }
 
-/// Opens the store a configuration names and applies migrations.
+/// Opens the store a configuration names and applies migrations. A database that cannot be
+/// reached fails at once (`StoreError::Unavailable`), as the other commands want.
 pub async fn open_store(loaded: &LoadedConfig) -> Result<Arc<dyn Store>, StartError> {
     let store = sesame_store::connect(&loaded.dsn).await?;
     store.migrate().await?;
     Ok(store)
 }
 
+/// [`open_store`] for a server: a database that cannot be reached yet (not started, restarting,
+/// its name not resolvable yet) is tried again after 1 s, 2 s, 4 s … up to every 30 s, with one
+/// log line per attempt, so that Sesame may start before its database, in any order an
+/// orchestrator picks. What waiting cannot fix (a refused login, a missing database, a DSN that
+/// cannot be read) fails at once.
+pub async fn open_store_when_reachable(
+    loaded: &LoadedConfig,
+) -> Result<Arc<dyn Store>, StartError> {
+    let mut pause = DATABASE_RETRY_FIRST;
+    loop {
+        match open_store(loaded).await {
+            Err(StartError::Store(StoreError::Unavailable(reason))) => {
+                tracing::warn!(
+                    retry_in_seconds = pause.as_secs(),
+                    "{reason}; retrying in {} s",
+                    pause.as_secs()
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(DATABASE_RETRY_MAX);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit (many systems start processes at 1024,
+/// which a few hundred idle connections exhaust) and returns the soft limit then in force.
+#[cfg(unix)]
+fn raise_open_file_limit() -> Option<u64> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let (Some(current), Some(maximum)) = (limit.current, limit.maximum) else {
+        // Unlimited: nothing to raise, nothing to fit into.
+        return limit.current;
+    };
+    if current >= maximum {
+        return Some(current);
+    }
+    let raised = Rlimit {
+        current: Some(maximum),
+        maximum: Some(maximum),
+    };
+    match setrlimit(Resource::Nofile, raised) {
+        Ok(()) => {
+            tracing::debug!(from = current, to = maximum, "raised the open-file limit");
+            Some(maximum)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, limit = current, "cannot raise the open-file limit");
+            Some(current)
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn raise_open_file_limit() -> Option<u64> {
+    None
+}
+
+/// A port's connection settings with `max_connections` lowered, with a warning, to what half of
+/// the open-file limit (less a reserve) can hold: beyond it, accepting fails for everyone instead
+/// of the excess being answered 503.
+fn fit_connections(
+    port: &str,
+    mut connections: Connections,
+    open_files: Option<u64>,
+) -> Connections {
+    let Some(limit) = open_files else {
+        return connections;
+    };
+    let room = u32::try_from(limit.saturating_sub(FD_RESERVE) / 2)
+        .unwrap_or(u32::MAX)
+        .max(1);
+    if connections.max_connections > room {
+        tracing::warn!(
+            "serve.{port}.max_connections ({}) is lowered to {room}: the open-file limit ({limit}) \
+             holds no more connections on both ports; raise the limit (LimitNOFILE=, ulimit -n) \
+             to serve more",
+            connections.max_connections
+        );
+        connections.max_connections = room;
+    }
+    connections
+}
+
 impl Application {
-    /// Opens the configured database, migrates it, and binds both ports.
+    /// Opens the configured database (waiting while it cannot be reached, see
+    /// [`open_store_when_reachable`]), migrates it, and binds both ports.
     pub async fn build(loaded: LoadedConfig, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
-        let store = open_store(&loaded).await?;
+        let store = open_store_when_reachable(&loaded).await?;
         Self::build_with_store(loaded, store, clock).await
     }
 
@@ -107,6 +207,14 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartError> {
         let config = &loaded.config;
+        let open_files = raise_open_file_limit();
+        let public_connections = fit_connections(
+            "public",
+            config.serve.public.endpoint(config.dev).connections(),
+            open_files,
+        );
+        let admin_connections =
+            fit_connections("admin", config.serve.admin.connections(), open_files);
         let (public, public_addr) = bind(&config.serve.public.endpoint(config.dev)).await?;
         let (admin, admin_addr) = bind(&config.serve.admin).await?;
         let public_url = base_url(
@@ -156,6 +264,8 @@ impl Application {
             whoami_cache: cached.cache,
             listening: cached.listening,
             bus: cached.bus,
+            public_connections,
+            admin_connections,
         })
     }
 
@@ -215,9 +325,6 @@ impl Application {
             shutdown.await;
             let _ = tx.send(true);
         });
-        let signal = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        };
         tracing::info!(
             public = %self.state.public_base_url,
             admin = %self.state.admin_base_url,
@@ -229,23 +336,21 @@ impl Application {
         let public_app = routes::public(self.state.clone(), self.cors.clone());
         let admin_app = tower::util::MapRequestLayer::new(admin_prefix)
             .layer(routes::admin(self.state.clone()));
-        let public = axum::serve(
+        let public = connections::serve(
+            "public",
             self.public,
-            public_app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal(rx.clone()));
-        let admin = axum::serve(
-            self.admin,
-            ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(admin_app),
-        )
-        .with_graceful_shutdown(signal(rx));
-        let (a, b) = tokio::join!(async { public.await }, async { admin.await });
+            public_app,
+            self.public_connections,
+            rx.clone(),
+        );
+        let admin = connections::serve("admin", self.admin, admin_app, self.admin_connections, rx);
+        tokio::join!(public, admin);
         // The listener stops with the server, not before: answers until the last one are correct.
         if let Some(bus) = &self.bus {
             bus.leave().await;
         }
         drop(self.listening);
-        a.and(b)
+        Ok(())
     }
 }
 
@@ -283,5 +388,44 @@ async fn next_signal(signal: Option<tokio::signal::unix::Signal>) {
             s.recv().await;
         }
         None => std::future::pending::<()>().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connections(max: u32) -> Connections {
+        Connections {
+            request_header_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(120),
+            max_connections: max,
+        }
+    }
+
+    #[test]
+    fn the_connection_bound_fits_both_ports_into_the_open_file_limit() {
+        // Plenty of room: the configured bound stands.
+        assert_eq!(
+            fit_connections("public", connections(4096), Some(1 << 20)).max_connections,
+            4096
+        );
+        // 1024 files: a reserve, and half the rest for each port.
+        assert_eq!(
+            fit_connections("public", connections(4096), Some(1024)).max_connections,
+            384
+        );
+        assert_eq!(
+            fit_connections("admin", connections(100), Some(1024)).max_connections,
+            100
+        );
+        assert_eq!(
+            fit_connections("public", connections(4096), Some(10)).max_connections,
+            1
+        );
+        assert_eq!(
+            fit_connections("public", connections(4096), None).max_connections,
+            4096
+        );
     }
 }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use sesame_core::CoreError;
 use sesame_core::flow::FlowBody;
+use sesame_core::store::StoreError;
 use sesame_types::{ErrorEnvelope, GenericError};
 
 /// An error response.
@@ -26,7 +27,17 @@ pub enum ApiError {
     Flow(Box<FlowBody>),
     /// A browser is sent elsewhere (to the UI, to show a flow's messages).
     Redirect(String, StatusCode),
+    /// 503 with `Retry-After`: the database cannot be reached right now (DESIGN.md's
+    /// difference 10; Kratos answers 500 after its pool's timeout).
+    Unavailable,
 }
+
+/// Seconds a client is asked to wait (`Retry-After`) after a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 1;
+
+/// `error.reason` of a 503 for a database that cannot be reached.
+pub const DATABASE_UNAVAILABLE: &str =
+    "The database cannot be reached right now. Please retry the request in a moment.";
 
 /// Marks error responses so the request-id middleware can add `error.request`.
 #[derive(Clone, Debug)]
@@ -44,6 +55,7 @@ fn default_message(status: StatusCode) -> &'static str {
         }
         413 => "The request body is too large",
         415 => "The request is using an unknown content type",
+        503 => "The service is temporarily unavailable, please try again later",
         _ => "An internal server error occurred, please contact the system administrator",
     }
 }
@@ -98,6 +110,15 @@ impl ApiError {
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "request failed");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, None, None, None)
+    }
+
+    /// 503 for a database that cannot be reached; the cause is logged (at most every few
+    /// seconds, since an outage fails every request the same way), not shown.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        if outage_log_due() {
+            tracing::warn!(error = %cause, "request answered 503: the database cannot be reached");
+        }
+        Self::Unavailable
     }
 
     /// whoami's 401 (Kratos's exact body plus `id: session_inactive`).
@@ -179,7 +200,8 @@ impl ApiError {
         match e {
             // A record deleted while the request ran (an identity removed during its login or
             // its update) is gone, not a failure of the server.
-            CoreError::Store(sesame_core::StoreError::NotFound) => Self::not_found(),
+            CoreError::Store(StoreError::NotFound) => Self::not_found(),
+            CoreError::Store(StoreError::Unavailable(e)) => Self::unavailable(e),
             CoreError::Store(e) => Self::internal(e),
             CoreError::Internal(e) => Self::internal(e),
             CoreError::NotFound => Self::not_found(),
@@ -354,6 +376,19 @@ impl IntoResponse for ApiError {
                 FlowBody::Registration(f) => json::response(StatusCode::BAD_REQUEST, &f),
                 FlowBody::Settings(f) => json::response(StatusCode::BAD_REQUEST, &f),
             },
+            ApiError::Unavailable => {
+                let envelope = ApiError::Envelope {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    envelope: Box::new(ErrorEnvelope {
+                        error: unavailable_error(),
+                        extra: Map::new(),
+                    }),
+                    self_rendering: false,
+                };
+                let mut res = envelope.into_response();
+                set_retry_after(&mut res);
+                res
+            }
             ApiError::Envelope {
                 status,
                 envelope,
@@ -367,6 +402,40 @@ impl IntoResponse for ApiError {
             }
         }
     }
+}
+
+/// The error of a 503 for a database that cannot be reached.
+pub fn unavailable_error() -> GenericError {
+    let status = StatusCode::SERVICE_UNAVAILABLE;
+    GenericError {
+        code: Some(status.as_u16()),
+        status: status.canonical_reason().map(str::to_owned),
+        reason: Some(DATABASE_UNAVAILABLE.into()),
+        message: default_message(status).to_owned(),
+        ..GenericError::default()
+    }
+}
+
+/// Adds `Retry-After: RETRY_AFTER_SECONDS`.
+pub fn set_retry_after(res: &mut Response) {
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+}
+
+/// Whether an outage's failure should be logged now: the first, then at most one every five
+/// seconds, so that a database outage under load leaves a readable log instead of a line for
+/// every request.
+fn outage_log_due() -> bool {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let next = NEXT.load(Ordering::Relaxed);
+    now >= next
+        && NEXT
+            .compare_exchange(next, now + 5, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
 }
 
 /// Renders an envelope with `Ory-Error-Id`.

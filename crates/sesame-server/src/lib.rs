@@ -9,6 +9,7 @@ pub mod app;
 pub mod browser;
 pub mod client_ip;
 pub mod config;
+mod connections;
 pub mod cors;
 pub mod error;
 pub mod extract;
@@ -22,5 +23,5 @@ pub mod ui;
 pub mod whoami_body;
 mod whoami_cache;
 
-pub use app::{Application, StartError, open_store, shutdown_signal};
+pub use app::{Application, StartError, open_store, open_store_when_reachable, shutdown_signal};
 pub use config::{Config, LoadedConfig, load};

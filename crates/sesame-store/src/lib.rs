@@ -4,6 +4,7 @@
 //! sqlx and SQL stay inside this crate: every failure leaves as a `StoreError`, unique violations
 //! as `Conflict`. Both backends share one implementation (see [`sql`]) and one conformance suite.
 
+mod errors;
 mod notify;
 mod open;
 mod rows;
@@ -80,6 +81,24 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// How long a request waits for a PostgreSQL connection (an idle one, or a new one being
+/// opened) before its store call fails as `Unavailable` and the request is answered 503 with
+/// `Retry-After`. Short on purpose: a pool that cannot hand out a connection this long is cut off
+/// from its database (stopped, restarting, unreachable) or badly overloaded, and either way a
+/// client is better served by an honest answer within about two seconds than by a request held
+/// for sqlx's 30 s (Kratos holds it for its pool's timeout, then answers 500). Every query
+/// of the whoami path and of the flows takes milliseconds, so no healthy request waits this long.
+pub const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// The pool every PostgreSQL store uses: `max` connections, each checked before it is handed out
+/// (a connection the server dropped is replaced, not used), and [`POSTGRES_ACQUIRE_TIMEOUT`].
+fn postgres_pool(max: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
+        .test_before_acquire(true)
+}
+
 /// Opens the store a DSN names. Migrations are not applied; call `Store::migrate`.
 pub async fn connect(dsn: &Dsn) -> Result<Arc<dyn Store>, StoreError> {
     let cores = std::thread::available_parallelism()
@@ -121,12 +140,10 @@ pub async fn connect(dsn: &Dsn) -> Result<Arc<dyn Store>, StoreError> {
         Dsn::Postgres(url) => {
             let options = open::pg_options(url)?;
             open::check_postgres(&options).await?;
-            let pool = PgPoolOptions::new()
-                .max_connections(cores * 4)
-                .acquire_timeout(Duration::from_secs(10))
+            let pool = postgres_pool(cores * 4)
                 .connect_with(options)
                 .await
-                .map_err(backend)?;
+                .map_err(errors::store_error)?;
             Ok(Arc::new(PostgresStore::new(pool)))
         }
     }
@@ -157,11 +174,10 @@ pub async fn connect_postgres_schema(
         .map_err(backend)?;
     admin.close().await;
     let options = base.options([("search_path", schema)]);
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
+    let pool = postgres_pool(4)
         .connect_with(options)
         .await
-        .map_err(backend)?;
+        .map_err(errors::store_error)?;
     Ok(Arc::new(PostgresStore::new(pool)))
 }
 

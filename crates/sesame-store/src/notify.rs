@@ -52,8 +52,8 @@ pub const LISTENER_APPLICATION_NAME: &str = "sesame whoami cache";
 /// How long a node that said it stops is not waited for (its connection closes soon after).
 const LEFT_FOR: Duration = Duration::from_secs(30);
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+fn backend(e: sqlx::Error) -> StoreError {
+    crate::errors::store_error(e)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

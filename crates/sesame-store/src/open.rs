@@ -1,6 +1,8 @@
 //! Opening a database with errors a person can act on: which database, where, as whom, and the
 //! cause. A pool that cannot connect only says that it timed out, so PostgreSQL is tried once on
-//! its own first.
+//! its own first. A server that cannot be reached (refused, no answer, a name not resolved yet,
+//! starting up) is `Unavailable`, which `sesame serve` waits out; a refused login, a missing
+//! database or schema, or a DSN that cannot be read is `Open`: waiting would not fix it.
 
 use sesame_core::store::StoreError;
 use sqlx::ConnectOptions;
@@ -45,13 +47,15 @@ pub(crate) async fn check_postgres(options: &PgConnectOptions) -> Result<(), Sto
     let mut connection = match tokio::time::timeout(FIRST_CONNECT, options.connect()).await {
         Ok(Ok(connection)) => connection,
         Ok(Err(e)) => {
-            return Err(StoreError::Open(format!(
-                "cannot connect to {target}: {}",
-                cause(&e)
-            )));
+            let message = format!("cannot connect to {target}: {}", cause(&e));
+            return Err(if crate::errors::is_unreachable(&e) {
+                StoreError::Unavailable(message)
+            } else {
+                StoreError::Open(message)
+            });
         }
         Err(_) => {
-            return Err(StoreError::Open(format!(
+            return Err(StoreError::Unavailable(format!(
                 "cannot connect to {target}: no answer within {} s",
                 FIRST_CONNECT.as_secs()
             )));
@@ -61,7 +65,14 @@ pub(crate) async fn check_postgres(options: &PgConnectOptions) -> Result<(), Sto
         sqlx::query_as("SELECT current_schema(), current_setting('search_path')")
             .fetch_one(&mut connection)
             .await
-            .map_err(|e| StoreError::Open(format!("{target}: {}", cause(&e))))?;
+            .map_err(|e| {
+                let message = format!("{target}: {}", cause(&e));
+                if crate::errors::is_unreachable(&e) {
+                    StoreError::Unavailable(message)
+                } else {
+                    StoreError::Open(message)
+                }
+            })?;
     if schema.is_none() {
         return Err(StoreError::Open(format!(
             "{target}: no schema of the search_path ({search_path}) exists: create it first \

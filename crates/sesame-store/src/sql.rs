@@ -26,14 +26,7 @@ mod bulk;
 mod sessions;
 
 fn db_err(e: sqlx::Error) -> StoreError {
-    match e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
-        // A row that refers to one deleted meanwhile (a session for an identity removed while
-        // its login ran): the record it needs is gone.
-        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound,
-        sqlx::Error::RowNotFound => StoreError::NotFound,
-        other => StoreError::Backend(other.to_string()),
-    }
+    crate::errors::store_error(e)
 }
 
 fn json_opt(v: &Option<serde_json::Value>) -> Result<Option<String>, StoreError> {
@@ -561,14 +554,17 @@ macro_rules! impl_store {
                 sqlx::migrate!($migrations)
                     .run(&self.pool)
                     .await
-                    .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
+                    .map_err(crate::errors::migrate_error)
             }
 
             async fn ready(&self) -> Result<(), StoreError> {
                 let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
                     .fetch_one(&self.pool)
                     .await
-                    .map_err(|e| StoreError::Backend(format!("database not ready: {e}")))?;
+                    .map_err(|e| match crate::errors::store_error(e) {
+                        StoreError::Backend(e) => StoreError::Backend(format!("database not ready: {e}")),
+                        other => other,
+                    })?;
                 let known = sqlx::migrate!($migrations).iter().count();
                 if usize::try_from(applied).unwrap_or(0) < known {
                     return Err(StoreError::Backend("migrations are pending".into()));

@@ -24,6 +24,9 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+mod private_postgres;
+
+pub use private_postgres::PrivatePostgres;
 pub use reqwest;
 pub use serde_json;
 pub use sesame_client;

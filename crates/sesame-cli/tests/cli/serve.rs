@@ -24,6 +24,13 @@ impl Served {
     /// Starts `sesame serve ARGS` in `dir` on free ports, on an in-memory database, and waits
     /// until it listens.
     pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Served {
+        let mut served = Served::spawn(dir, args, env);
+        served.wait_until_listening(Duration::from_secs(30));
+        served
+    }
+
+    /// Starts `sesame serve ARGS` as [`Served::start`] does, without waiting.
+    pub fn spawn(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Served {
         let mut command: Command = sesame();
         command
             .current_dir(dir)
@@ -51,31 +58,67 @@ impl Served {
                 sink.lock().unwrap().push(value);
             }
         });
-        let mut served = Served {
+        Served {
             child,
             lines,
             public_url: String::new(),
             public_addr: String::new(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let listening = loop {
-            if let Some(line) = served
+        }
+    }
+
+    /// Waits for the first line whose message `matches`, failing when the server exits first or
+    /// `patience` runs out.
+    pub fn wait_for_line(&mut self, patience: Duration, matches: impl Fn(&str) -> bool) -> Value {
+        let deadline = Instant::now() + patience;
+        loop {
+            if let Some(line) = self
                 .lines()
                 .into_iter()
-                .find(|l| l["fields"]["message"] == "sesame is listening")
+                .find(|l| l["fields"]["message"].as_str().is_some_and(&matches))
             {
-                break line;
+                return line;
             }
-            if let Some(status) = served.child.try_wait().unwrap() {
-                panic!("sesame serve exited with {status}: {:#?}", served.lines());
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("sesame serve exited with {status}: {:#?}", self.lines());
             }
-            assert!(Instant::now() < deadline, "no start: {:#?}", served.lines());
+            assert!(
+                Instant::now() < deadline,
+                "not logged in time: {:#?}",
+                self.lines()
+            );
             std::thread::sleep(Duration::from_millis(20));
-        };
+        }
+    }
+
+    /// Waits until the server says it listens, and notes its addresses.
+    pub fn wait_until_listening(&mut self, patience: Duration) {
+        let listening = self.wait_for_line(patience, |m| m == "sesame is listening");
         let field = |name: &str| listening["fields"][name].as_str().unwrap().to_owned();
-        served.public_url = field("public");
-        served.public_addr = field("public_addr");
-        served
+        self.public_url = field("public");
+        self.public_addr = field("public_addr");
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Waits for the process to exit on its own and returns its exit code.
+    pub fn wait_for_exit(&mut self, patience: Duration) -> Option<i32> {
+        let deadline = Instant::now() + patience;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // The reader thread drains what is left of the pipe.
+                std::thread::sleep(Duration::from_millis(100));
+                return status.code();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still running: {:#?}",
+                self.lines()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// The process id.
@@ -100,6 +143,15 @@ impl Served {
                     .to_owned()
             })
             .collect()
+    }
+
+    /// Sends SIGTERM and returns the exit code.
+    pub fn terminate_and_wait(&mut self) -> Option<i32> {
+        self.terminate();
+        self.child
+            .try_wait()
+            .unwrap()
+            .and_then(|status| status.code())
     }
 
     /// Stops the server and returns every line it logged, the last request's included.

@@ -179,6 +179,29 @@ fn check(config: &Config, warnings: &mut Vec<String>) -> Result<(), ConfigError>
             ));
         }
     }
+    for (port, connections) in [
+        ("public", config.serve.public.endpoint(false).connections()),
+        ("admin", config.serve.admin.connections()),
+    ] {
+        if connections.request_header_timeout.is_zero() {
+            return Err(invalid(
+                format!("serve.{port}.request_header_timeout"),
+                "must be greater than zero",
+            ));
+        }
+        if connections.idle_timeout.is_zero() {
+            return Err(invalid(
+                format!("serve.{port}.idle_timeout"),
+                "must be greater than zero",
+            ));
+        }
+        if connections.max_connections == 0 {
+            return Err(invalid(
+                format!("serve.{port}.max_connections"),
+                "must be greater than zero",
+            ));
+        }
+    }
     crate::client_ip::TrustedProxies::parse(&config.serve.public.trusted_proxies)
         .map_err(|m| invalid("serve.public.trusted_proxies", m))?;
     if config.session.lifespan.0.is_zero() {

@@ -1,6 +1,7 @@
 //! Tests of configuration loading: defaults, layers, Kratos's environment names, errors naming keys.
 use super::*;
 use std::collections::HashMap;
+use std::time::Duration;
 
 fn load_with(yaml: Option<&str>, env: &[(&str, &str)]) -> Result<LoadedConfig, ConfigError> {
     let env: HashMap<String, String> = env
@@ -609,4 +610,60 @@ fn configuration_nested_past_the_parsers_limits_is_an_error_not_a_crash() {
     }
     let deep_list = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
     let _ = load_with(None, &[("SELFSERVICE_ALLOWED_RETURN_URLS", &deep_list)]);
+}
+
+#[test]
+fn connection_limits_have_defaults_and_environment_names_on_both_ports() {
+    let c = load_with(None, &[]).unwrap();
+    for endpoint in [
+        c.config.serve.public.endpoint(false),
+        c.config.serve.admin.clone(),
+    ] {
+        let limits = endpoint.connections();
+        assert_eq!(limits.request_header_timeout, Duration::from_secs(5));
+        assert_eq!(limits.idle_timeout, Duration::from_secs(120));
+        assert_eq!(limits.max_connections, 4096);
+    }
+    let yaml = "serve:\n  admin:\n    request_header_timeout: 2s\n    max_connections: 64\n";
+    let c = load_with(
+        Some(yaml),
+        &[
+            ("SERVE_PUBLIC_REQUEST_HEADER_TIMEOUT", "10s"),
+            ("SERVE_PUBLIC_IDLE_TIMEOUT", "1m"),
+            ("SERVE_PUBLIC_MAX_CONNECTIONS", "100"),
+            ("SERVE_ADMIN_IDLE_TIMEOUT", "30s"),
+        ],
+    )
+    .unwrap();
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let public = c.config.serve.public.endpoint(false).connections();
+    assert_eq!(public.request_header_timeout, Duration::from_secs(10));
+    assert_eq!(public.idle_timeout, Duration::from_secs(60));
+    assert_eq!(public.max_connections, 100);
+    let admin = c.config.serve.admin.connections();
+    assert_eq!(admin.request_header_timeout, Duration::from_secs(2));
+    assert_eq!(admin.idle_timeout, Duration::from_secs(30));
+    assert_eq!(admin.max_connections, 64);
+
+    for (name, value, key) in [
+        (
+            "SERVE_PUBLIC_REQUEST_HEADER_TIMEOUT",
+            "0",
+            "serve.public.request_header_timeout",
+        ),
+        ("SERVE_ADMIN_IDLE_TIMEOUT", "0", "serve.admin.idle_timeout"),
+        (
+            "SERVE_PUBLIC_MAX_CONNECTIONS",
+            "0",
+            "serve.public.max_connections",
+        ),
+        (
+            "SERVE_ADMIN_REQUEST_HEADER_TIMEOUT",
+            "soon",
+            "serve.admin.request_header_timeout",
+        ),
+    ] {
+        let e = load_with(None, &[(name, value)]).unwrap_err();
+        assert_eq!(key_of(e), key, "{name}={value}");
+    }
 }

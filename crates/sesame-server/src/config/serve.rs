@@ -1,6 +1,15 @@
 //! `serve`: the public and admin listeners, and CORS on the public one.
 
 use serde::{Deserialize, Serialize};
+use sesame_core::duration::GoDuration;
+use std::time::Duration;
+
+/// `request_header_timeout`'s default: Kratos's Go server allows 5 s for a request's head.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// `idle_timeout`'s default: Kratos's Go server keeps an idle connection for 120 s.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// `max_connections`'s default, per port.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
 
 /// `serve`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -19,14 +28,14 @@ impl Default for Serve {
             admin: ServeEndpoint {
                 host: "127.0.0.1".into(),
                 port: 4434,
-                base_url: None,
+                ..ServeEndpoint::default()
             },
         }
     }
 }
 
 /// One listener.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ServeEndpoint {
     /// `host`: interface to bind.
@@ -35,6 +44,54 @@ pub struct ServeEndpoint {
     pub port: u16,
     /// `base_url`: the URL clients reach this port at; default `http(s)://<host>:<port>/`.
     pub base_url: Option<String>,
+    /// `request_header_timeout`: default `5s` (Kratos's). See [`Connections`].
+    pub request_header_timeout: GoDuration,
+    /// `idle_timeout`: default `120s` (Kratos's). See [`Connections`].
+    pub idle_timeout: GoDuration,
+    /// `max_connections`: default 4096, lowered to fit the open-file limit. See [`Connections`].
+    pub max_connections: u32,
+}
+
+impl Default for ServeEndpoint {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 0,
+            base_url: None,
+            request_header_timeout: GoDuration(DEFAULT_HEADER_TIMEOUT),
+            idle_timeout: GoDuration(DEFAULT_IDLE_TIMEOUT),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+impl ServeEndpoint {
+    /// How this port treats its connections.
+    pub fn connections(&self) -> Connections {
+        Connections {
+            request_header_timeout: self.request_header_timeout.0,
+            idle_timeout: self.idle_timeout.0,
+            max_connections: self.max_connections,
+        }
+    }
+}
+
+/// How a port treats its connections (Kratos has no keys for these; its Go server has fixed
+/// timeouts, which are the defaults here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connections {
+    /// `request_header_timeout`: the time a connection has to send a whole request head (request
+    /// line and headers), counted from its opening, and for each later request from its first
+    /// byte. A connection that takes longer is closed without an answer. Default `5s`.
+    pub request_header_timeout: Duration,
+    /// `idle_timeout`: the time a kept-alive connection may wait for its next request before it
+    /// is closed. Default `120s`, longer than the keep-alive timeouts of common reverse proxies,
+    /// so that a proxy never sends a request on a connection this port is closing.
+    pub idle_timeout: Duration,
+    /// `max_connections`: connections this port keeps open at once. One more is answered `503`
+    /// with `Retry-After` and closed, instead of waiting for a turn. Default 4096, lowered at
+    /// start when the open-file limit cannot hold both ports' connections.
+    pub max_connections: u32,
 }
 
 /// `serve.public`: a listener plus CORS, which only the public port has in Kratos (so
@@ -55,6 +112,12 @@ pub struct PublicEndpoint {
     /// (`X-Forwarded-For`, `X-Real-IP`, `True-Client-IP`, Cloudflare's) name the client's IP and
     /// location for session devices; default loopback only. Other peers are recorded as they are.
     pub trusted_proxies: Vec<String>,
+    /// `request_header_timeout`: default `5s` (Kratos's). See [`Connections`].
+    pub request_header_timeout: GoDuration,
+    /// `idle_timeout`: default `120s` (Kratos's). See [`Connections`].
+    pub idle_timeout: GoDuration,
+    /// `max_connections`: default 4096, lowered to fit the open-file limit. See [`Connections`].
+    pub max_connections: u32,
 }
 
 impl Default for PublicEndpoint {
@@ -65,6 +128,9 @@ impl Default for PublicEndpoint {
             base_url: None,
             cors: Cors::default(),
             trusted_proxies: vec!["127.0.0.0/8".into(), "::1/128".into()],
+            request_header_timeout: GoDuration(DEFAULT_HEADER_TIMEOUT),
+            idle_timeout: GoDuration(DEFAULT_IDLE_TIMEOUT),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -77,6 +143,9 @@ impl PublicEndpoint {
             host: self.host.clone().unwrap_or_else(|| default_host.to_owned()),
             port: self.port,
             base_url: self.base_url.clone(),
+            request_header_timeout: self.request_header_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections,
         }
     }
 }

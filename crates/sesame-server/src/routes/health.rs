@@ -1,6 +1,6 @@
 //! `/health/alive`, `/health/ready` (both ports) and `/admin/version`.
 
-use crate::error::render;
+use crate::error::{render, set_retry_after};
 use crate::json::Json;
 use crate::state::AppState;
 use axum::Router;
@@ -44,17 +44,20 @@ async fn ready(state: &AppState, obfuscate: bool) -> Response {
             } else {
                 e.to_string()
             };
-            // Kratos's quirk, kept: HTTP 503 with a body that says 500.
+            // Kratos's body says 500 under its HTTP 503; Sesame's says what the status says.
+            let status = StatusCode::SERVICE_UNAVAILABLE;
             let envelope = ErrorEnvelope {
                 error: GenericError {
-                    code: Some(500),
-                    status: Some("Internal Server Error".into()),
+                    code: Some(status.as_u16()),
+                    status: status.canonical_reason().map(str::to_owned),
                     message,
                     ..GenericError::default()
                 },
                 extra: Default::default(),
             };
-            render(StatusCode::SERVICE_UNAVAILABLE, &envelope)
+            let mut res = render(status, &envelope);
+            set_retry_after(&mut res);
+            res
         }
     }
 }

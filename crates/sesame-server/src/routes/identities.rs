@@ -193,6 +193,7 @@ fn item_error(state: &AppState, e: CoreError) -> GenericError {
     }
     match ApiError::from_core(e, &state.public_base_url) {
         ApiError::Envelope { envelope, .. } => envelope.error,
+        ApiError::Unavailable => crate::error::unavailable_error(),
         _ => GenericError {
             code: Some(500),
             status: Some("Internal Server Error".into()),

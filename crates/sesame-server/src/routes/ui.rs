@@ -4,7 +4,7 @@
 //! hand it to [`crate::ui`] to render.
 
 use crate::browser::respond;
-use crate::extract::{RequestToken, csrf_cookie, query, query_param};
+use crate::extract::{RequestToken, csrf_cookie, query, query_param, request_url};
 use crate::state::AppState;
 use crate::ui::{self, pages};
 use axum::Router;
@@ -75,6 +75,39 @@ fn start_over(e: &CoreError) -> bool {
     )
 }
 
+/// The query parameter marking a page the UI sent the browser back to after handing it an
+/// anti-CSRF cookie, to see whether the cookie comes back.
+const COOKIE_CHECK: &str = "cookie_check";
+
+/// The answer to a browser whose request carries no anti-CSRF cookie for a flow that needs one.
+/// A new flow would hand it a cookie and send it back here; a browser that keeps no cookies (or
+/// drops `Secure` ones over plain HTTP) would come back without it, for ever. So the first time
+/// the browser gets the cookie and comes back to this page with a marker; with the marker and
+/// still no cookie it is told why it cannot go on. No state is kept between the two requests.
+fn without_csrf_cookie(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Response {
+    if query_param(uri, COOKIE_CHECK).is_some() {
+        let plain_http = state.browser.csrf_cookie.secure
+            && request_url(state, headers, uri).starts_with("http://");
+        let view = pages::ErrorPage::cookies_needed(&state.public_base_url, plain_http);
+        return ui::page(state, StatusCode::BAD_REQUEST, ui::ERROR, &view);
+    }
+    let mut again = format!(
+        "{}{}?",
+        state.public_base_url,
+        uri.path().trim_start_matches('/')
+    );
+    if let Some(query) = uri.query().filter(|q| !q.is_empty()) {
+        again.push_str(query);
+        again.push('&');
+    }
+    again.push_str(COOKIE_CHECK);
+    again.push_str("=1");
+    let (_, set_cookie) = respond::new_csrf_cookie(state, state.now());
+    let mut res = respond::redirect(StatusCode::SEE_OTHER, &again);
+    respond::set_cookie(&mut res, set_cookie);
+    res
+}
+
 /// `<public>/self-service/logout?token=…` for the request's session, if it has one.
 async fn logout_url(state: &AppState, token: &RequestToken) -> Result<Option<String>, CoreError> {
     match state.sessions.logout_token(token.get(), state.now()).await {
@@ -117,6 +150,7 @@ async fn login(
             ui::page(&state, StatusCode::OK, ui::FLOW, &view)
         }
         Ok(_) => new_flow(&state, "login", &uri, KEEP),
+        Err(CoreError::Csrf(_)) if cookie.is_none() => without_csrf_cookie(&state, &headers, &uri),
         Err(e) if start_over(&e) => new_flow(&state, "login", &uri, KEEP),
         Err(e) => ui::internal_error(&state, &e),
     }
@@ -141,6 +175,7 @@ async fn registration(State(state): State<AppState>, headers: HeaderMap, uri: Ur
             &pages::FlowPage::registration(&flow, &state.public_base_url),
         ),
         Ok(_) => new_flow(&state, "registration", &uri, KEEP),
+        Err(CoreError::Csrf(_)) if cookie.is_none() => without_csrf_cookie(&state, &headers, &uri),
         Err(e) if start_over(&e) => new_flow(&state, "registration", &uri, KEEP),
         Err(e) => ui::internal_error(&state, &e),
     }

@@ -164,8 +164,22 @@ pub fn page<S: Serialize>(
     res
 }
 
-/// The error page for a failure the visitor cannot fix (storage down …): 500, cause logged once.
+/// The error page for a failure the visitor cannot fix: 503 with `Retry-After` while the
+/// database cannot be reached, else 500; the cause is logged once.
 pub fn internal_error(state: &AppState, e: &sesame_core::CoreError) -> Response {
+    use sesame_core::store::StoreError;
+    if let sesame_core::CoreError::Store(StoreError::Unavailable(cause)) = e {
+        // Logged as the API's 503s are: not once per request during an outage.
+        let _ = crate::error::ApiError::unavailable(cause);
+        let mut res = page(
+            state,
+            StatusCode::SERVICE_UNAVAILABLE,
+            ERROR,
+            &pages::ErrorPage::unavailable(&state.public_base_url),
+        );
+        crate::error::set_retry_after(&mut res);
+        return res;
+    }
     tracing::error!(error = %e, "a UI page failed");
     page(
         state,

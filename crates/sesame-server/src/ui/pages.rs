@@ -403,6 +403,8 @@ pub struct ErrorPage {
     pub description: &'static str,
     /// The error id or code from the URL, shown as text.
     pub code: Option<String>,
+    /// A second paragraph, for whoever runs the server.
+    pub hint: Option<&'static str>,
     /// Where to go next.
     pub links: Links,
 }
@@ -448,6 +450,38 @@ impl ErrorPage {
             title,
             description,
             code,
+            hint: None,
+            links: Links::new(public_base, None),
+        }
+    }
+
+    /// The page for a browser that does not send back the anti-CSRF cookie Sesame handed it, so
+    /// that no form could be sent; `plain_http` when the cookie is `Secure` and the page was
+    /// reached over plain HTTP, where browsers drop such cookies.
+    pub fn cookies_needed(public_base: &str, plain_http: bool) -> Self {
+        Self {
+            title: "Cookies are needed",
+            description: "This browser did not send back the cookie that protects the sign-in \
+                          and sign-up forms against cross-site request forgery. Allow cookies \
+                          for this site, then start again.",
+            code: None,
+            hint: plain_http.then_some(
+                "This site's cookies are marked Secure, and browsers keep them only over HTTPS, \
+                 but this page was reached over plain HTTP: the server's public base URL \
+                 (serve.public.base_url) must be an https:// address, or the server must run with \
+                 --dev for a test on this machine.",
+            ),
+            links: Links::new(public_base, None),
+        }
+    }
+
+    /// The page for a request that failed because the database cannot be reached right now.
+    pub fn unavailable(public_base: &str) -> Self {
+        Self {
+            title: "Temporarily unavailable",
+            description: "We cannot reach our records right now. Please try again in a moment.",
+            code: None,
+            hint: None,
             links: Links::new(public_base, None),
         }
     }

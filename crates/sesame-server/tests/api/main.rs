@@ -4,12 +4,14 @@
 mod browser;
 mod cache_hints;
 mod compatibility_doc;
+mod connections;
 mod cors;
 mod hostile;
 mod identities;
 mod login;
 mod logout;
 mod ops;
+mod outage;
 mod persistence;
 mod registration;
 mod schemas;

@@ -2,6 +2,7 @@
 //! hand (the test client keeps none) and every redirect is followed explicitly.
 
 mod browser;
+mod cookies;
 mod fields;
 mod first_visit;
 mod second_factor;
@@ -244,7 +245,13 @@ api_test!(
         // A real flow, but another browser (no anti-CSRF cookie, or a different one).
         let (id, _) = open_flow(&mut browser, "login").await;
         let mut stranger = Browser::new(&app);
+        // Without any anti-CSRF cookie it is handed one and comes back to see that it kept it
+        // (see ui/cookies.rs), then goes on to a new flow.
         let res = stranger.get(&format!("/ui/login?flow={id}")).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let back = location(&res);
+        assert_eq!(back, format!("{base}/ui/login?flow={id}&cookie_check=1"));
+        let res = stranger.get(&back).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&res), format!("{base}/self-service/login/browser"));
         let (_, _) = open_flow(&mut stranger, "registration").await;
