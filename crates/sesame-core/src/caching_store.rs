@@ -448,6 +448,40 @@ impl BulkStore for CachingStore {
     }
 }
 
+/// Failed-attempt counts change no whoami answer (a lock stops sign-ins, not sessions).
+#[async_trait]
+impl crate::store::ThrottleStore for CachingStore {
+    async fn admit_attempt(
+        &self,
+        keys: &[crate::throttle::ThrottleKey],
+        identity: Option<IdentityId>,
+        now: DateTime<Utc>,
+    ) -> Result<crate::throttle::Admission, StoreError> {
+        self.inner.admit_attempt(keys, identity, now).await
+    }
+
+    async fn attempt_succeeded(
+        &self,
+        tickets: &[crate::throttle::Ticket],
+        identity: Option<IdentityId>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.inner.attempt_succeeded(tickets, identity, now).await
+    }
+
+    async fn throttle_counts(
+        &self,
+        identity: IdentityId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<crate::throttle::ThrottleCount>, StoreError> {
+        self.inner.throttle_counts(identity, now).await
+    }
+
+    async fn clear_throttle_counts(&self, identity: IdentityId) -> Result<u64, StoreError> {
+        self.inner.clear_throttle_counts(identity).await
+    }
+}
+
 #[async_trait]
 impl Store for CachingStore {
     async fn migrate(&self) -> Result<(), StoreError> {

@@ -106,6 +106,17 @@ pub enum CoreError {
     /// own reason.
     #[error("no valid session cookie")]
     NoSessionCookie,
+    /// The limiter asks for a wait: too many failed attempts on the account or from the client's
+    /// address (429 with `Retry-After`).
+    #[error("too many failed attempts")]
+    TooManyAttempts {
+        /// How long until the next attempt is admitted.
+        retry_after: chrono::Duration,
+    },
+    /// The identity is locked after too many consecutive failed attempts; only a successful
+    /// recovery or an administrator lifts the lock.
+    #[error("identity locked")]
+    IdentityLocked,
     /// Something unexpected; the text is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),

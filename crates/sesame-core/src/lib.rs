@@ -23,6 +23,7 @@ pub mod schema;
 pub mod services;
 pub mod session;
 pub mod store;
+pub mod throttle;
 pub mod token;
 pub mod totp;
 pub mod untrusted;

@@ -4,6 +4,7 @@ use crate::flow::FlowRecord;
 use crate::identity::{Credential, CredentialType, Identity};
 use crate::ids::{FlowId, IdentityId, SessionId};
 use crate::session::Session;
+use crate::throttle::{Admission, ThrottleCount, ThrottleKey, Ticket};
 use crate::token::TokenDigest;
 use crate::whoami_cache::SharedSession;
 use async_trait::async_trait;
@@ -164,6 +165,9 @@ pub enum Expired {
     Flows,
     /// One-time code claims (`credential_uses`) made before the cut-off.
     CredentialUses,
+    /// Failed-attempt counts that count nothing any more since before the cut-off (forgotten
+    /// failures, drained buckets); locked counts are never removed.
+    ThrottleCounts,
 }
 
 /// Bulk work for the command line (imports, cleanup), in short transactions so that a server
@@ -273,10 +277,52 @@ pub trait SessionAdminStore: Send + Sync {
     ) -> Result<u64, StoreError>;
 }
 
+/// The limiter's failed-attempt counts (see [`crate::throttle`]), shared by every node of the
+/// database. Times are kept to the millisecond.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// Admits one attempt at `now`: if no key asks for a wait and none is locked, and `identity`
+    /// has no other locked count, counts the attempt as a failure on every key and answers
+    /// `Admitted` with one ticket per key, in the order of `keys`; otherwise counts nothing and
+    /// answers `Locked` (a lock wins) or `Delayed` until the latest wait ends. All or nothing, and
+    /// atomic per key: of concurrent attempts on one key, exactly as many are admitted as its limit
+    /// allows. A key's row is created at its first attempt; a count of an identity goes with it.
+    async fn admit_attempt(
+        &self,
+        keys: &[ThrottleKey],
+        identity: Option<IdentityId>,
+        now: DateTime<Utc>,
+    ) -> Result<Admission, StoreError>;
+    /// Settles an admitted attempt that succeeded: each backoff count forgets the failures counted
+    /// up to and including the ticket's (later ones stay, as does a lock they set); each rate count
+    /// gives the attempt back. Then answers whether `identity` is locked.
+    async fn attempt_succeeded(
+        &self,
+        tickets: &[Ticket],
+        identity: Option<IdentityId>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// The counts of `identity` that still count something at `now` (locked ones always), by scope.
+    async fn throttle_counts(
+        &self,
+        identity: IdentityId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ThrottleCount>, StoreError>;
+    /// Deletes every count of `identity`, locks included; returns how many there were.
+    async fn clear_throttle_counts(&self, identity: IdentityId) -> Result<u64, StoreError>;
+}
+
 /// Everything a Sesame server stores.
 #[async_trait]
 pub trait Store:
-    IdentityStore + SessionStore + SessionAdminStore + FlowStore + BulkStore + Send + Sync
+    IdentityStore
+    + SessionStore
+    + SessionAdminStore
+    + FlowStore
+    + BulkStore
+    + ThrottleStore
+    + Send
+    + Sync
 {
     /// Applies pending migrations.
     async fn migrate(&self) -> Result<(), StoreError>;

@@ -30,6 +30,8 @@ pub enum ApiError {
     /// 503 with `Retry-After`: the database cannot be reached right now (DESIGN.md's
     /// difference 10; Kratos answers 500 after its pool's timeout).
     Unavailable,
+    /// An error answered with `Retry-After` (whole seconds).
+    RetryAfter(Box<ApiError>, u64),
 }
 
 /// Seconds a client is asked to wait (`Retry-After`) after a 503.
@@ -54,6 +56,7 @@ fn default_message(status: StatusCode) -> &'static str {
             "The requested resource is no longer available because it has expired or is otherwise invalid."
         }
         413 => "The request body is too large",
+        429 => "Too many requests were made, please wait before trying again",
         415 => "The request is using an unknown content type",
         503 => "The service is temporarily unavailable, please try again later",
         _ => "An internal server error occurred, please contact the system administrator",
@@ -192,6 +195,41 @@ impl ApiError {
             Some("The requested action was forbidden".into()),
         )
         .self_rendering(json!({ "redirect_browser_to": redirect_browser_to }))
+    }
+
+    /// 429 `security_too_many_attempts` with `Retry-After`: the limiter asks for a wait (Sesame's
+    /// own, see DESIGN.md difference 9). Kratos has no such answer; the id follows its
+    /// `security_…` family (`security_csrf_violation`, `security_identity_mismatch`).
+    pub fn too_many_attempts(retry_after: chrono::Duration) -> Self {
+        // Whole seconds, rounded up and at least 1, so that a client waiting as told is admitted.
+        let secs = u64::try_from((retry_after.num_milliseconds() + 999) / 1000)
+            .unwrap_or(0)
+            .max(1);
+        Self::RetryAfter(
+            Box::new(
+                Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Some("security_too_many_attempts"),
+                    Some(format!(
+                        "Too many failed attempts. Please wait {secs} seconds before trying again."
+                    )),
+                    Some("too many failed attempts".into()),
+                )
+                .with_details(json!({ "retry_after": secs })),
+            ),
+            secs,
+        )
+    }
+
+    /// 403 `identity_locked`: too many consecutive failed attempts locked the account until a
+    /// recovery or an administrator lifts the lock. Named like Kratos's `identity_disabled`.
+    pub fn identity_locked() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            Some("identity_locked"),
+            Some("This account is locked after too many failed attempts. Recover the account or ask an administrator to unlock it.".into()),
+            Some("the account is locked".into()),
+        )
     }
 
     /// Maps a domain error; `public_base_url` builds the URLs some bodies carry.
@@ -355,6 +393,8 @@ impl ApiError {
                 Some("No valid session cookie found.".into()),
                 None,
             ),
+            CoreError::TooManyAttempts { retry_after } => Self::too_many_attempts(retry_after),
+            CoreError::IdentityLocked => Self::identity_locked(),
             CoreError::LogoutTokenUnknown => Self::new(
                 StatusCode::FORBIDDEN,
                 None,
@@ -370,6 +410,12 @@ impl IntoResponse for ApiError {
         match self {
             ApiError::Redirect(location, status) => {
                 crate::browser::respond::redirect(status, &location)
+            }
+            ApiError::RetryAfter(inner, secs) => {
+                let mut res = inner.into_response();
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                res
             }
             ApiError::Flow(flow) => match *flow {
                 FlowBody::Login(f) => json::response(StatusCode::BAD_REQUEST, &f),

@@ -9,6 +9,7 @@ use sesame_core::services::{
     SettingsService,
 };
 use sesame_core::store::Store;
+use sesame_core::throttle::Throttle;
 use std::sync::Arc;
 
 /// What handlers get.
@@ -182,12 +183,14 @@ pub fn build(
         lookup_secret_enabled: config.selfservice.methods.lookup_secret.enabled,
         revoke_sessions_after: revoke_sessions_after(config),
     };
+    let throttle = Throttle::new(config.security.brute_force.policy(), store.clone());
     let deps = Arc::new(Deps {
         store,
         clock,
         schemas: Arc::new(schemas),
         hasher,
         settings,
+        throttle,
     });
     let secrets = if !config.secrets.cookie.is_empty() {
         config.secrets.cookie.clone()

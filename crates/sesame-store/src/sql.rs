@@ -24,6 +24,7 @@ use std::sync::{Arc, LazyLock};
 
 mod bulk;
 mod sessions;
+mod throttle;
 
 fn db_err(e: sqlx::Error) -> StoreError {
     crate::errors::store_error(e)

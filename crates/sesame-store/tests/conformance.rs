@@ -1430,3 +1430,7 @@ fn traits_keep_their_key_order_through_serde_json() {
 // Session listings, revocation by id and bulk management (`SessionAdminStore`).
 #[path = "conformance/session_admin.rs"]
 mod session_admin;
+
+// The limiter's failed-attempt counts (`ThrottleStore`).
+#[path = "conformance/throttle.rs"]
+mod throttle;

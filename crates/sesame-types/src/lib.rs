@@ -7,6 +7,7 @@
 pub mod error;
 pub mod flow;
 pub mod identity;
+pub mod lock;
 pub mod ops;
 pub mod patch;
 pub mod session;
@@ -22,6 +23,7 @@ pub use identity::{
     CreateIdentityBody, Identity, IdentityCredentials, IdentitySchemaContainer, IdentityState,
     RecoveryAddress, UpdateIdentityBody, VerifiableAddress,
 };
+pub use lock::{FailedAttempts, IdentityLock};
 pub use ops::{HealthStatus, LogoutFlow, PerformNativeLogoutBody, Version};
 pub use patch::{
     BatchPatchAction, BatchPatchIdentitiesResponse, IdentityPatch, IdentityPatchResponse,

@@ -1,6 +1,7 @@
 //! `sesame cleanup`: deletes what can never be used again — expired and deactivated sessions,
-//! expired self-service flows, and one-time code claims past their replay window — in small
-//! batches, each its own short statement, so that a server on the same database keeps answering.
+//! expired self-service flows, one-time code claims past their replay window, and failed-attempt
+//! counts that count nothing any more (never locks) — in small batches, each its own short
+//! statement, so that a server on the same database keeps answering.
 
 use super::second_factor::{LOOKUP_REPLAY_MEMORY, TOTP_REPLAY_MEMORY};
 use crate::error::CoreError;
@@ -27,6 +28,7 @@ impl CleanupStep {
             Expired::Sessions => "expired and inactive sessions",
             Expired::Flows => "expired self-service flows",
             Expired::CredentialUses => "used one-time code records",
+            Expired::ThrottleCounts => "forgotten failed-attempt counts",
         }
     }
 }
@@ -58,6 +60,9 @@ impl CleanupService {
             (Expired::Sessions, cut_off),
             (Expired::Flows, cut_off),
             (Expired::CredentialUses, claims_cut_off),
+            // A count is removed only once it counts nothing (its failures forgotten, its bucket
+            // drained), so removing it changes no answer of the limiter.
+            (Expired::ThrottleCounts, cut_off),
         ] {
             let total = self.store.count_expired(kind, before).await?;
             steps.push(CleanupStep {

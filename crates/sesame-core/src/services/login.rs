@@ -422,7 +422,7 @@ impl LoginService {
                 return Err(fail(flow, messages::login_no_strategy()));
             }
             return self
-                .second_factor(flow, factor, &value, current, token, now)
+                .second_factor(flow, factor, &value, current, ctx, now)
                 .await;
         }
         if submission.method.as_deref() != Some("password")
@@ -460,11 +460,18 @@ impl LoginService {
             return Err(Failure::Flow);
         };
 
+        let normalized = normalize_identifier(&identifier);
         let found = self
             .0
             .store
-            .find_by_identifier(CredentialType::Password, &normalize_identifier(&identifier))
+            .find_by_identifier(CredentialType::Password, &normalized)
             .await?;
+        // Admitted before the password is looked at: during a wait even the right password is
+        // refused, and an unknown identifier goes through the very same statements.
+        let owner = found.as_ref().map(|(identity, _)| identity.id);
+        let throttle = &self.0.throttle;
+        let keys = throttle.password_keys(owner, &normalized, client.ip.as_deref());
+        let attempt = throttle.admit(&keys, owner, now).await?;
         let Some((identity, credential)) = found else {
             self.0.hasher.verify_dummy(&password).await?;
             return Err(fail(flow, messages::invalid_credentials()));
@@ -476,6 +483,7 @@ impl LoginService {
         if !self.0.hasher.verify(&password, hash).await? {
             return Err(fail(flow, messages::invalid_credentials()));
         }
+        attempt.succeeded(now).await?;
         if !identity.is_active() {
             return Err(fail(flow, messages::identity_disabled()));
         }

@@ -4,6 +4,7 @@
 mod cleanup;
 mod identities;
 mod identity_admin;
+mod identity_lock;
 mod identity_patch;
 mod import;
 mod login;
@@ -102,6 +103,8 @@ pub struct Deps {
     pub hasher: Hasher,
     /// Settings.
     pub settings: CoreSettings,
+    /// The limiter every check of a secret goes through first (`security.brute_force`).
+    pub throttle: crate::throttle::Throttle,
 }
 
 /// What a flow submit brings besides its body.

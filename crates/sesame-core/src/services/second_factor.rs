@@ -3,7 +3,7 @@
 //! TOTP code and a backup code are each accepted once (DESIGN.md, difference 8).
 
 use super::login::{LoginSuccess, reactivate};
-use super::{Deps, Failure};
+use super::{Deps, Failure, SubmitContext};
 use crate::aal::{Aal, satisfies};
 use crate::error::CoreError;
 use crate::identity::{Credential, CredentialType};
@@ -11,7 +11,7 @@ use crate::ids::IdentityId;
 use crate::lookup::{self, LookupMatch};
 use crate::messages::{self, Input};
 use crate::session::Session;
-use crate::token::SessionToken;
+use crate::throttle;
 use crate::totp;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -126,15 +126,24 @@ pub(crate) enum Refusal {
 }
 
 /// Checks a submitted second factor. On success the credential records its use (backup codes)
-/// and the code cannot be used again.
+/// and the code cannot be used again. Every check of a code is first admitted by the limiter
+/// (the identity's second-factor count and the client's address), so a wrong code counts as a
+/// failed attempt and a wait or a lock refuses even the right one.
 pub(crate) async fn check(
     deps: &Deps,
     factor: Factor,
     identity: IdentityId,
     credentials: &[Credential],
     body: &Value,
+    client_ip: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Result<(), Refusal>, Failure> {
+    let admit = || async move {
+        let keys = deps
+            .throttle
+            .account_keys(throttle::SECOND_FACTOR, identity, client_ip);
+        deps.throttle.admit(&keys, Some(identity), now).await
+    };
     let input = factor.input();
     let submitted = match body.get(input) {
         Some(Value::String(s)) => s.clone(),
@@ -159,7 +168,9 @@ pub(crate) async fn check(
             else {
                 return Ok(Err(Refusal::Global(messages::totp_none())));
             };
+            let attempt = admit().await?;
             if claim_totp(deps, identity, &secret, &submitted, now).await? {
+                attempt.succeeded(now).await?;
                 Ok(Ok(()))
             } else {
                 Ok(Err(Refusal::Global(messages::totp_invalid())))
@@ -176,6 +187,7 @@ pub(crate) async fn check(
             if codes.is_empty() {
                 return Ok(Err(Refusal::Global(messages::lookup_none())));
             }
+            let attempt = admit().await?;
             let index = match lookup::find_unused(&codes, &submitted) {
                 LookupMatch::Unused(i) => i,
                 LookupMatch::Used => return Ok(Err(Refusal::Global(messages::lookup_used()))),
@@ -199,6 +211,7 @@ pub(crate) async fn check(
             updated.config = json!({ "recovery_codes": codes });
             updated.updated_at = now;
             deps.store.update_credential_config(&updated).await?;
+            attempt.succeeded(now).await?;
             Ok(Ok(()))
         }
     }
@@ -249,15 +262,25 @@ impl super::LoginService {
         factor: Factor,
         body: &Value,
         current: Option<(Session, crate::identity::Identity)>,
-        token: Option<&SessionToken>,
+        ctx: &SubmitContext,
         now: DateTime<Utc>,
     ) -> Result<LoginSuccess, Failure> {
         flow.active = Some(factor.name().into());
-        let (Some((mut session, identity)), Some(token)) = (current, token) else {
+        let (Some((mut session, identity)), Some(token)) = (current, ctx.token.as_ref()) else {
             return Err(Failure::Core(CoreError::Aal1Required));
         };
         let credentials = self.0.store.credentials(&[identity.id]).await?;
-        let checked = check(&self.0, factor, identity.id, &credentials, body, now).await?;
+        let client_ip = ctx.client.ip.as_deref();
+        let checked = check(
+            &self.0,
+            factor,
+            identity.id,
+            &credentials,
+            body,
+            client_ip,
+            now,
+        )
+        .await?;
         if let Err(refusal) = checked {
             // The code's input is emptied after every failure, as in Kratos.
             for name in ["totp_code", "lookup_secret"] {

@@ -310,6 +310,11 @@ fn check(config: &Config, warnings: &mut Vec<String>) -> Result<(), ConfigError>
         );
     }
     crate::state::hasher_config(config).map_err(|m| invalid("hashers", m))?;
+    config
+        .security
+        .brute_force
+        .check()
+        .map_err(|(key, m)| invalid(key, m))?;
     Ok(())
 }
 

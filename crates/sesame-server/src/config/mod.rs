@@ -3,6 +3,7 @@
 
 mod hashers;
 pub mod load;
+mod security;
 mod selfservice;
 mod serve;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 pub use hashers::*;
 pub use load::{ConfigError, LoadedConfig, load};
+pub use security::*;
 pub use selfservice::*;
 pub use serve::*;
 
@@ -46,6 +48,8 @@ pub struct Config {
     pub cookies: Cookies,
     /// `feature_flags`.
     pub feature_flags: FeatureFlags,
+    /// `security`: Sesame's limiter of failed attempts (`security.brute_force`), on by default.
+    pub security: Security,
     /// `version` (Kratos writes its config version here); accepted and ignored.
     #[serde(skip_serializing)]
     pub version: Option<String>,
@@ -65,6 +69,7 @@ impl Default for Config {
             log: Log::default(),
             cookies: Cookies::default(),
             feature_flags: FeatureFlags::default(),
+            security: Security::default(),
             version: None,
         }
     }

@@ -4,6 +4,7 @@ pub mod admin_sessions;
 pub mod health;
 pub mod identities;
 mod identity_list;
+pub mod identity_lock;
 pub mod login;
 pub mod logout;
 pub mod my_sessions;
@@ -73,6 +74,7 @@ pub fn public(state: AppState, cors: Option<Arc<CorsPolicy>>) -> Router {
 pub fn admin(state: AppState) -> Router {
     let router = Router::new()
         .merge(identities::router())
+        .merge(identity_lock::router())
         .merge(admin_sessions::router())
         .merge(health::admin_router())
         .merge(redirects::admin_router());
@@ -113,6 +115,19 @@ pub fn browser_flow_error(
         // A refused form post cannot show a flow: the browser goes to the error page instead.
         CoreError::Csrf(_) => ApiError::Redirect(
             format!("{}?error=security_csrf_violation", state.browser.error_ui),
+            StatusCode::SEE_OTHER,
+        ),
+        // So does an attempt the limiter refused: the page says to wait, or that the account is
+        // locked (JSON clients get the 429 or 403 itself).
+        CoreError::TooManyAttempts { .. } => ApiError::Redirect(
+            format!(
+                "{}?error=security_too_many_attempts",
+                state.browser.error_ui
+            ),
+            StatusCode::SEE_OTHER,
+        ),
+        CoreError::IdentityLocked => ApiError::Redirect(
+            format!("{}?error=identity_locked", state.browser.error_ui),
             StatusCode::SEE_OTHER,
         ),
         other => core_err(state)(other),

@@ -437,6 +437,14 @@ impl ErrorPage {
                 "You are already signed in",
                 "There is an active session in this browser.",
             ),
+            Some("security_too_many_attempts") => (
+                "Too many attempts",
+                "There were too many failed attempts to sign in. Please wait a moment, then try again.",
+            ),
+            Some("identity_locked") => (
+                "Account locked",
+                "This account is locked after too many failed attempts to sign in. Recover your account, or ask an administrator to unlock it.",
+            ),
             Some("self_service_flow_return_to_forbidden") => (
                 "Redirect not allowed",
                 "The address to return to after signing in is not on the list of allowed addresses.",

@@ -43,6 +43,25 @@ fn expired_sql(kind: Expired) -> (&'static str, &'static str) {
             "DELETE FROM credential_uses WHERE (identity_id, use_key) IN \
              (SELECT identity_id, use_key FROM credential_uses WHERE used_at < $1 LIMIT $2)",
         ),
+        // `$1` in milliseconds here (see `cut_off`). Locked counts are never forgotten.
+        Expired::ThrottleCounts => (
+            "SELECT COUNT(*) FROM throttle_counts WHERE locked_at IS NULL AND forget_at < $1",
+            "DELETE FROM throttle_counts WHERE key IN \
+             (SELECT key FROM throttle_counts WHERE locked_at IS NULL AND forget_at < $1 LIMIT $2)",
+        ),
+    }
+}
+
+/// The cut-off as its table stores times: failed-attempt counts keep milliseconds.
+enum CutOff {
+    Time(DateTime<Utc>),
+    Millis(i64),
+}
+
+fn cut_off(kind: Expired, before: DateTime<Utc>) -> CutOff {
+    match kind {
+        Expired::ThrottleCounts => CutOff::Millis(before.timestamp_millis()),
+        _ => CutOff::Time(before),
     }
 }
 
@@ -203,8 +222,12 @@ macro_rules! impl_bulk {
                 kind: Expired,
                 before: DateTime<Utc>,
             ) -> Result<u64, StoreError> {
-                let n: i64 = sqlx::query_scalar(expired_sql(kind).0)
-                    .bind(before)
+                let q = sqlx::query_scalar(expired_sql(kind).0);
+                let q = match cut_off(kind, before) {
+                    CutOff::Time(t) => q.bind(t),
+                    CutOff::Millis(ms) => q.bind(ms),
+                };
+                let n: i64 = q
                     .fetch_one(&self.pool)
                     .await
                     .map_err(db_err)?;
@@ -217,8 +240,12 @@ macro_rules! impl_bulk {
                 before: DateTime<Utc>,
                 limit: u32,
             ) -> Result<u64, StoreError> {
-                let done = sqlx::query(expired_sql(kind).1)
-                    .bind(before)
+                let q = sqlx::query(expired_sql(kind).1);
+                let q = match cut_off(kind, before) {
+                    CutOff::Time(t) => q.bind(t),
+                    CutOff::Millis(ms) => q.bind(ms),
+                };
+                let done = q
                     .bind(i64::from(limit))
                     .execute(&self.pool)
                     .await
