@@ -1,5 +1,6 @@
-//! `sesame cleanup`: deletes expired and inactive sessions, expired flows and old one-time code
-//! records in small batches, with progress, while the server may keep serving the same database.
+//! `sesame cleanup`: deletes expired and inactive sessions, expired flows, old one-time code
+//! records and failed-attempt counts that count nothing any more, in small batches, with progress,
+//! while the server may keep serving the same database.
 
 use crate::progress::{Progress, Unit};
 use sesame_core::Clock;

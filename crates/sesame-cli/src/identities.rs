@@ -1,4 +1,5 @@
-//! `sesame identities import|export`: identities in bulk, straight to and from the database.
+//! `sesame identities import|export|unlock`: identities in bulk, straight to and from the database,
+//! and lifting the lock of one after too many failed sign-in attempts.
 //!
 //! Import streams its input: a reader thread parses records into batches while the previous
 //! batch is checked and stored, and at most a few batches are in memory at once. Every record is
@@ -156,5 +157,38 @@ pub async fn export(state: &AppState, include_credentials: bool) -> Result<(), S
     }
     out.flush().map_err(|e| format!("stdout: {e}"))?;
     progress.finish(&format!("exported {exported} identities"));
+    Ok(())
+}
+
+/// `sesame identities unlock ID`: lifts the identity's lock and forgets its failed attempts.
+pub async fn unlock(state: &AppState, id: &str) -> Result<(), String> {
+    let id =
+        sesame_core::IdentityId::parse(id).map_err(|_| format!("{id:?} is not an identity id"))?;
+    let now = state.now();
+    let was_locked = state
+        .identities
+        .lock(id, now)
+        .await
+        .map_err(|e| match e {
+            sesame_core::CoreError::NotFound => format!("no identity {}", id.0),
+            other => other.to_string(),
+        })?
+        .locked;
+    state
+        .identities
+        .unlock(id, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    if was_locked {
+        eprintln!(
+            "identity {} unlocked; its failed attempts are forgotten",
+            id.0
+        );
+    } else {
+        eprintln!(
+            "identity {} was not locked; its failed attempts are forgotten",
+            id.0
+        );
+    }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The `sesame` command: a thin shell over sesame-server. It parses arguments, loads the
 //! configuration (one path for every command that opens the database), and runs the server, the
-//! migrations, a cleanup or an identity import or export; every error is one clear line on stderr.
+//! migrations, a cleanup, an identity import or export, or an unlock; every error is one clear
+//! line on stderr.
 
 mod cleanup;
 mod identities;
@@ -42,7 +43,8 @@ enum Command {
         #[command(flatten)]
         config: ConfigArgs,
     },
-    /// Delete expired and inactive sessions, expired flows and old one-time code records.
+    /// Delete expired and inactive sessions, expired flows, old one-time code records and
+    /// forgotten failed-attempt counts.
     ///
     /// Deletes in small batches, each its own short transaction: safe to run while the server
     /// serves the same database.
@@ -56,7 +58,7 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
         batch_size: u32,
     },
-    /// Import or export identities, straight to and from the database.
+    /// Import, export or unlock identities, straight to and from the database.
     #[command(subcommand)]
     Identities(IdentitiesCommand),
     /// Ask a Sesame (or Kratos) server who a session token or cookie belongs to, as apps do with
@@ -101,6 +103,15 @@ enum IdentitiesCommand {
         /// `sesame identities import` reads back.
         #[arg(long)]
         include_credentials: bool,
+    },
+    /// Lift the lock of an identity after too many failed sign-in attempts, and forget its
+    /// failed attempts (as `DELETE /admin/identities/{id}/lock` does).
+    Unlock {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// The identity's id.
+        #[arg(value_name = "ID")]
+        id: String,
     },
 }
 
@@ -207,6 +218,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         }) => {
             let (state, _log) = offline(&config).await?;
             identities::export(&state, include_credentials).await
+        }
+        Command::Identities(IdentitiesCommand::Unlock { config, id }) => {
+            let (state, _log) = offline(&config).await?;
+            identities::unlock(&state, &id).await
         }
     }
 }

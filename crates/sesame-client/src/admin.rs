@@ -6,8 +6,8 @@ use crate::client::Client;
 use crate::endpoint::{Endpoint, Request};
 use crate::endpoints::{
     BatchPatchIdentities, CreateIdentity, DeleteIdentity, DeleteIdentityCredentials, GetIdentity,
-    GetIdentityByExternalId, GetVersion, IsAlive, IsReady, ListIdentities, PatchIdentity,
-    UpdateIdentity,
+    GetIdentityByExternalId, GetIdentityLock, GetVersion, IsAlive, IsReady, ListIdentities,
+    PatchIdentity, UnlockIdentity, UpdateIdentity,
 };
 use crate::frontend::segment;
 use http::Method;
@@ -74,6 +74,18 @@ impl Client {
                 segment(credential_type)
             ),
         )
+    }
+
+    /// `GET /admin/identities/{id}/lock` (Sesame's own): whether the identity is locked after too
+    /// many failed sign-in attempts, with its failed-attempt counts.
+    pub fn get_identity_lock(&self, id: Uuid) -> Request<GetIdentityLock> {
+        self.admin_request(Method::GET, &format!("/admin/identities/{id}/lock"))
+    }
+
+    /// `DELETE /admin/identities/{id}/lock` (Sesame's own): lifts the identity's lock and forgets
+    /// its failed attempts, waits included (204).
+    pub fn unlock_identity(&self, id: Uuid) -> Request<UnlockIdentity> {
+        self.admin_request(Method::DELETE, &format!("/admin/identities/{id}/lock"))
     }
 
     /// `GET /admin/identities/by/external/{external_id}`: the identity with this external id.

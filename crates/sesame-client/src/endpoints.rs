@@ -4,7 +4,7 @@
 use crate::endpoint::endpoints;
 use serde_json::Value;
 use sesame_types::{
-    BatchPatchIdentitiesResponse, DeleteMySessionsCount, HealthStatus, Identity,
+    BatchPatchIdentitiesResponse, DeleteMySessionsCount, HealthStatus, Identity, IdentityLock,
     IdentitySchemaContainer, LoginFlow, LogoutFlow, ManageSessionsResponse, RegistrationFlow,
     Session, SettingsFlow, SuccessfulNativeLogin, SuccessfulNativeRegistration, Version,
 };
@@ -70,6 +70,10 @@ endpoints! {
     GetIdentityByExternalId => Identity, Envelope;
     /// `PATCH /admin/identities` (batch create).
     BatchPatchIdentities => BatchPatchIdentitiesResponse, Envelope;
+    /// `GET /admin/identities/{id}/lock` (Sesame's own).
+    GetIdentityLock => IdentityLock, Envelope;
+    /// `DELETE /admin/identities/{id}/lock` (Sesame's own).
+    UnlockIdentity => (), Envelope;
     /// `GET /sessions`: the caller's other active sessions.
     ListMySessions => Vec<Session>, Whoami;
     /// `DELETE /sessions`: revokes the caller's other sessions.

@@ -136,6 +136,18 @@ impl Error {
             .and_then(|v| uuid::Uuid::parse_str(v).ok())
     }
 
+    /// How long the server asks to wait before trying again (`Retry-After` in seconds), e.g. on
+    /// a 429 `security_too_many_attempts` after too many failed sign-in attempts.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        let value = self
+            .response
+            .as_ref()?
+            .headers
+            .get(http::header::RETRY_AFTER)?;
+        let secs = value.to_str().ok()?.trim().parse::<u64>().ok()?;
+        Some(std::time::Duration::from_secs(secs))
+    }
+
     /// The HTTP status, if a response arrived.
     pub fn status(&self) -> Option<StatusCode> {
         self.response.as_ref().map(|r| r.status)

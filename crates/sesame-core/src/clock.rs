@@ -38,6 +38,12 @@ impl FixedClock {
         let mut guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
         *guard += by;
     }
+
+    /// Sets the clock to `t` (e.g. two test servers on one database to one time).
+    pub fn set(&self, t: DateTime<Utc>) {
+        let mut guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *guard = to_micros(t);
+    }
 }
 
 impl Clock for FixedClock {

@@ -211,7 +211,8 @@ impl ApiError {
                     StatusCode::TOO_MANY_REQUESTS,
                     Some("security_too_many_attempts"),
                     Some(format!(
-                        "Too many failed attempts. Please wait {secs} seconds before trying again."
+                        "Too many failed attempts. Please wait {secs} second{} before trying again.",
+                        if secs == 1 { "" } else { "s" }
                     )),
                     Some("too many failed attempts".into()),
                 )

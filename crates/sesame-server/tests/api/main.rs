@@ -20,6 +20,7 @@ mod second_factors;
 mod sessions;
 mod settings;
 mod shutdown;
+mod throttle;
 mod ui;
 mod whoami;
 mod whoami_cache;

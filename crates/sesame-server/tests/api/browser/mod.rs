@@ -8,6 +8,7 @@ mod csrf;
 mod flows;
 mod logout;
 mod submit;
+mod throttle;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
