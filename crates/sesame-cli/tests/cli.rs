@@ -1,7 +1,7 @@
 //! The `sesame` binary as a user runs it: help, version, one-line configuration and database
 //! errors, migrate, `whoami`, and a clean exit on SIGTERM; what `serve` logs and where it listens,
-//! cleanup, identity import and export, the order of starting it and its database, and the
-//! configuration of every command that opens the database in the modules below.
+//! cleanup, identity import, export and unlock, the order of starting it and its database, and
+//! the configuration of every command that opens the database in the modules below.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "cli/cleanup.rs"]
@@ -18,6 +18,8 @@ mod serve;
 mod start_order;
 #[path = "cli/support.rs"]
 mod support;
+#[path = "cli/unlock.rs"]
+mod unlock;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

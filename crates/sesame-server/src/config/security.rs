@@ -139,3 +139,116 @@ impl BruteForce {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use crate::config::{ConfigError, LoadedConfig, load};
+    use std::collections::HashMap;
+
+    fn load_env(env: &[(&str, &str)]) -> Result<LoadedConfig, ConfigError> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        load(None, false, &|k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn brute_force_protection_is_on_by_default_with_the_documented_values() {
+        let c = load_env(&[]).unwrap();
+        let b = &c.config.security.brute_force;
+        assert!(b.enabled);
+        assert_eq!(b.free_attempts, 5);
+        assert_eq!(b.base_delay.to_string(), "1s");
+        assert_eq!(b.max_delay.to_string(), "15m");
+        assert_eq!(b.lock_after, 100);
+        assert_eq!(b.window.to_string(), "720h");
+        assert_eq!(b.ip.free_attempts, 100);
+        assert_eq!(b.ip.interval.to_string(), "10s");
+        let policy = b.policy().unwrap();
+        assert_eq!(policy.account.base, chrono::Duration::seconds(1));
+        assert_eq!(policy.ip.unwrap().burst, 100);
+    }
+
+    #[test]
+    fn every_key_has_a_kratos_style_environment_name() {
+        let c = load_env(&[
+            ("SECURITY_BRUTE_FORCE_FREE_ATTEMPTS", "3"),
+            ("SECURITY_BRUTE_FORCE_BASE_DELAY", "500ms"),
+            ("SECURITY_BRUTE_FORCE_MAX_DELAY", "1h"),
+            ("SECURITY_BRUTE_FORCE_LOCK_AFTER", "20"),
+            ("SECURITY_BRUTE_FORCE_WINDOW", "24h"),
+            ("SECURITY_BRUTE_FORCE_IP_FREE_ATTEMPTS", "0"),
+            ("SECURITY_BRUTE_FORCE_IP_INTERVAL", "1m"),
+        ])
+        .unwrap();
+        let policy = c.config.security.brute_force.policy().unwrap();
+        assert_eq!(policy.account.free, 3);
+        assert_eq!(policy.account.base, chrono::Duration::milliseconds(500));
+        assert_eq!(policy.account.max, chrono::Duration::hours(1));
+        assert_eq!(policy.account.lock_after, 20);
+        assert_eq!(policy.account.window, chrono::Duration::hours(24));
+        assert_eq!(policy.ip, None, "0 counts no addresses");
+        let off = load_env(&[("SECURITY_BRUTE_FORCE_ENABLED", "false")]).unwrap();
+        assert_eq!(off.config.security.brute_force.policy(), None);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        for (name, value, key) in [
+            (
+                "SECURITY_BRUTE_FORCE_LOCK_AFTER",
+                "101",
+                "security.brute_force.lock_after",
+            ),
+            (
+                "SECURITY_BRUTE_FORCE_BASE_DELAY",
+                "0s",
+                "security.brute_force.base_delay",
+            ),
+            (
+                "SECURITY_BRUTE_FORCE_BASE_DELAY",
+                "2h",
+                "security.brute_force.base_delay",
+            ),
+            (
+                "SECURITY_BRUTE_FORCE_MAX_DELAY",
+                "100ms",
+                "security.brute_force.max_delay",
+            ),
+            (
+                "SECURITY_BRUTE_FORCE_MAX_DELAY",
+                "48h",
+                "security.brute_force.max_delay",
+            ),
+            (
+                "SECURITY_BRUTE_FORCE_WINDOW",
+                "1m",
+                "security.brute_force.window",
+            ),
+            (
+                "SECURITY_BRUTE_FORCE_IP_INTERVAL",
+                "0s",
+                "security.brute_force.ip.interval",
+            ),
+            (
+                "SECURITY_BRUTE_FORCE_FREE_ATTEMPTS",
+                "many",
+                "security.brute_force.free_attempts",
+            ),
+            (
+                "SECURITY_BRUTE_FORCE_ENABLED",
+                "maybe",
+                "security.brute_force.enabled",
+            ),
+        ] {
+            match load_env(&[(name, value)]) {
+                Err(ConfigError::Invalid { key: got, .. }) => {
+                    assert_eq!(got, key, "{name}={value}")
+                }
+                other => panic!("{name}={value}: expected an error naming {key}, got {other:?}"),
+            }
+        }
+    }
+}
