@@ -201,7 +201,7 @@ conformance!(fn an_attempt_is_counted_on_every_key_or_on_none(store) {
     let (ada, _) = create_user(&store, "all@example.com").await;
     let t = t0();
     let ip = address(9, 1);
-    tickets(admit(&store, &[ip.clone()], None, t).await);
+    tickets(admit(&store, std::slice::from_ref(&ip), None, t).await);
     let keys = [account(10, Some(ada.id), "password"), ip];
     let refused = admit(&store, &keys, Some(ada.id), t).await;
     assert_eq!(refused, Admission::Delayed { until: t + Duration::seconds(10) });
