@@ -28,7 +28,7 @@ use std::sync::Arc;
 pub struct Backoff {
     /// Failures in a row answered without a wait.
     pub free: u32,
-    /// The wait after failure `free` (and after each of the first `free` … when `free` is 0).
+    /// The wait after the last free failure; each further failure doubles it.
     pub base: chrono::Duration,
     /// The longest wait.
     pub max: chrono::Duration,

@@ -32,7 +32,7 @@ pub struct BruteForce {
     /// administrator unlocks it; default 100, at most 100 (NIST SP 800-63B); 0 never locks.
     pub lock_after: u32,
     /// `window`: an account's failures are forgotten this long after the last one, unless it is
-    /// locked; default `720h` (30 days), at least `max_delay`.
+    /// locked; default `720h` (30 days), at least `max_delay`, at most `87600h` (10 years).
     pub window: GoDuration,
     /// `ip`: the per-address limit.
     pub ip: BruteForceIp,
@@ -79,6 +79,8 @@ impl Default for BruteForceIp {
 const MAX_BASE_DELAY: Duration = Duration::from_secs(3600);
 /// The most a `max_delay` or `ip.interval` may be.
 const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+/// The most a `window` may be (times are kept in milliseconds, far from overflowing).
+const MAX_WINDOW: Duration = Duration::from_secs(87_600 * 3600);
 /// NIST SP 800-63B: no more than 100 consecutive failed attempts on one account.
 pub const NIST_LOCK_LIMIT: u32 = 100;
 
@@ -105,10 +107,10 @@ impl BruteForce {
                 "must be at most 100 (NIST SP 800-63B), or 0 for no lock",
             );
         }
-        if self.window.0 < self.max_delay.0 {
+        if self.window.0 < self.max_delay.0 || self.window.0 > MAX_WINDOW {
             return key(
                 "security.brute_force.window",
-                "must be at least max_delay, or waits would outlast the failures they follow",
+                "must be at least max_delay (or waits would outlast the failures they follow) and at most 87600h",
             );
         }
         if self.ip.free_attempts > 0
@@ -225,6 +227,11 @@ mod tests {
             (
                 "SECURITY_BRUTE_FORCE_WINDOW",
                 "1m",
+                "security.brute_force.window",
+            ),
+            (
+                "SECURITY_BRUTE_FORCE_WINDOW",
+                "100000h",
                 "security.brute_force.window",
             ),
             (
