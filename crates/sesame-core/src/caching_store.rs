@@ -464,9 +464,8 @@ impl crate::store::ThrottleStore for CachingStore {
         &self,
         tickets: &[crate::throttle::Ticket],
         identity: Option<IdentityId>,
-        now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        self.inner.attempt_succeeded(tickets, identity, now).await
+        self.inner.attempt_succeeded(tickets, identity).await
     }
 
     async fn throttle_counts(

@@ -300,7 +300,6 @@ pub trait ThrottleStore: Send + Sync {
         &self,
         tickets: &[Ticket],
         identity: Option<IdentityId>,
-        now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
     /// The counts of `identity` that still count something at `now` (locked ones always), by scope.
     async fn throttle_counts(

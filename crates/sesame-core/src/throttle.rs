@@ -205,26 +205,34 @@ impl Attempt {
             return Ok(());
         };
         if store
-            .attempt_succeeded(&self.tickets, self.identity, now)
+            .attempt_succeeded(&self.tickets, self.identity)
             .await?
         {
-            return Err(refusal(Admission::Locked, now));
+            return Err(refusal(Refused::Lock, now));
         }
         Ok(())
     }
 }
 
+/// Why the limiter refused an attempt.
+enum Refused {
+    /// A wait until then.
+    Wait(DateTime<Utc>),
+    /// A lock.
+    Lock,
+}
+
 /// The error a refused attempt answers with: the one place where the limiter's refusals (a wait
 /// or a lock) become errors, so the place to count them.
-fn refusal(admission: Admission, now: DateTime<Utc>) -> CoreError {
-    match admission {
-        Admission::Delayed { until } => {
+fn refusal(refused: Refused, now: DateTime<Utc>) -> CoreError {
+    match refused {
+        Refused::Wait(until) => {
             tracing::info!(until = %until, "attempt refused: too many failures");
             CoreError::TooManyAttempts {
                 retry_after: (until - now).max(chrono::Duration::zero()),
             }
         }
-        Admission::Locked | Admission::Admitted(_) => {
+        Refused::Lock => {
             tracing::info!("attempt refused: the identity is locked");
             CoreError::IdentityLocked
         }
@@ -339,7 +347,8 @@ impl Throttle {
                 identity,
                 store: Some(self.store.clone()),
             }),
-            refused => Err(refusal(refused, now)),
+            Admission::Delayed { until } => Err(refusal(Refused::Wait(until), now)),
+            Admission::Locked => Err(refusal(Refused::Lock, now)),
         }
     }
 

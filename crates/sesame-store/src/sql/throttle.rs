@@ -237,7 +237,6 @@ macro_rules! impl_throttle {
                 &self,
                 tickets: &[Ticket],
                 identity: Option<IdentityId>,
-                _now: DateTime<Utc>,
             ) -> Result<bool, StoreError> {
                 let mut sorted: Vec<&Ticket> = tickets.iter().collect();
                 sorted.sort_by_key(|t| t.digest);

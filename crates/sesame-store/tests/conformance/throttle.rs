@@ -147,17 +147,17 @@ conformance!(fn a_success_forgets_the_failures_before_it_and_lifts_the_lock_it_s
     tickets(admit(&store, &key, Some(ada.id), t).await);
     let mine = tickets(admit(&store, &key, Some(ada.id), t).await);
     let later = tickets(admit(&store, &key, Some(ada.id), t).await);
-    assert!(!store.attempt_succeeded(&mine, Some(ada.id), t).await.unwrap());
+    assert!(!store.attempt_succeeded(&mine, Some(ada.id)).await.unwrap());
     let counts = store.throttle_counts(ada.id, t).await.unwrap();
     assert_eq!(counts[0].failures, 1, "the failure counted after the success stays");
-    assert!(!store.attempt_succeeded(&later, Some(ada.id), t).await.unwrap());
+    assert!(!store.attempt_succeeded(&later, Some(ada.id)).await.unwrap());
     assert!(store.throttle_counts(ada.id, t).await.unwrap().is_empty());
 
     // The attempt that reaches the lock is verified; when it succeeds, its lock goes with it.
     let (last, at) = fail(&store, &key, Some(ada.id), t, 8).await;
     assert_eq!(last[0].failures, 8);
     assert_eq!(admit(&store, &key, Some(ada.id), at).await, Admission::Locked);
-    assert!(!store.attempt_succeeded(&last, Some(ada.id), at).await.unwrap());
+    assert!(!store.attempt_succeeded(&last, Some(ada.id)).await.unwrap());
     assert!(store.throttle_counts(ada.id, at).await.unwrap().is_empty());
 });
 
@@ -169,7 +169,7 @@ conformance!(fn a_success_reports_a_lock_set_meanwhile_by_another_secret(store) 
     let totp = [account(7, Some(ada.id), "second_factor")];
     let (_, at) = fail(&store, &totp, Some(ada.id), t, 8).await;
     assert_eq!(admit(&store, &totp, Some(ada.id), at).await, Admission::Locked);
-    assert!(store.attempt_succeeded(&pending, Some(ada.id), at).await.unwrap());
+    assert!(store.attempt_succeeded(&pending, Some(ada.id)).await.unwrap());
 });
 
 conformance!(fn an_address_bucket_admits_a_burst_then_one_attempt_per_interval(store) {
@@ -188,7 +188,7 @@ conformance!(fn an_address_bucket_admits_a_burst_then_one_attempt_per_interval(s
     // A success gives its attempt back.
     let drained = until + Duration::seconds(10);
     let mine = tickets(admit(&store, &key, None, drained).await);
-    assert!(!store.attempt_succeeded(&mine, None, drained).await.unwrap());
+    assert!(!store.attempt_succeeded(&mine, None).await.unwrap());
     tickets(admit(&store, &key, None, drained).await);
     // Once drained, the whole burst is there again.
     let empty = drained + Duration::seconds(60);
