@@ -200,8 +200,8 @@ impl Attempt {
     /// The secret was right: the account's failures up to this attempt are forgotten and the
     /// address gets this attempt back. Fails with [`CoreError::IdentityLocked`] when the identity
     /// was locked meanwhile (by a check of another of its secrets): a lock stops every sign-in.
-    pub async fn succeeded(self, now: DateTime<Utc>) -> Result<(), CoreError> {
-        let Some(store) = self.store else {
+    pub async fn succeeded(mut self, now: DateTime<Utc>) -> Result<(), CoreError> {
+        let Some(store) = self.store.take() else {
             return Ok(());
         };
         if store
@@ -211,6 +211,31 @@ impl Attempt {
             return Err(refusal(Refused::Lock, now));
         }
         Ok(())
+    }
+}
+
+impl Drop for Attempt {
+    /// An attempt that was not settled failed. If it was the one that reached the lock, the
+    /// account is now locked: said once, for the operator.
+    fn drop(&mut self) {
+        if self.store.is_none() {
+            return;
+        }
+        let locking = self.tickets.iter().any(|t| match t.limit {
+            Limit::Backoff(b) => b.lock_after > 0 && t.failures == i64::from(b.lock_after),
+            Limit::Rate(_) => false,
+        });
+        if locking {
+            match self.identity {
+                Some(id) => tracing::warn!(
+                    identity = %id.0,
+                    "identity locked after too many consecutive failed attempts"
+                ),
+                None => tracing::warn!(
+                    "an identifier nobody owns is locked after too many consecutive failed attempts"
+                ),
+            }
+        }
     }
 }
 
@@ -227,13 +252,14 @@ enum Refused {
 fn refusal(refused: Refused, now: DateTime<Utc>) -> CoreError {
     match refused {
         Refused::Wait(until) => {
-            tracing::info!(until = %until, "attempt refused: too many failures");
+            // Debug only: under attack this is every request, and the access log has them.
+            tracing::debug!(until = %until, "attempt refused: too many failures");
             CoreError::TooManyAttempts {
                 retry_after: (until - now).max(chrono::Duration::zero()),
             }
         }
         Refused::Lock => {
-            tracing::info!("attempt refused: the identity is locked");
+            tracing::debug!("attempt refused: the identity is locked");
             CoreError::IdentityLocked
         }
     }
