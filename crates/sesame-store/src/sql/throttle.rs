@@ -29,6 +29,14 @@ fn wait_sql(failures: &str) -> String {
     )
 }
 
+/// The earliest time of the next attempt after `failures`: 0 while failures are free, so that a
+/// request stamped a moment before the last failure (concurrent requests reach the database in
+/// any order) is not refused for a wait nobody asked for.
+fn next_sql(failures: &str) -> String {
+    let wait = wait_sql(failures);
+    format!("(CASE WHEN {wait} = 0 THEN 0 ELSE $4 + {wait} END)")
+}
+
 /// `CASE` locking at `$4` when `failures` reaches `$9` (0: never).
 fn lock_sql(failures: &str) -> String {
     format!("(CASE WHEN $9 > 0 AND {failures} >= $9 THEN $4 ELSE NULL END)")
@@ -43,14 +51,14 @@ static ADMIT_BACKOFF: LazyLock<String> = LazyLock::new(|| {
     format!(
         "INSERT INTO throttle_counts AS t \
          (key, scope, identity_id, failures, last_at, next_at, locked_at, forget_at) \
-         VALUES ($1, $2, $3, 1, $4, $4 + {first_wait}, {first_lock}, $4 + $8) \
+         VALUES ($1, $2, $3, 1, $4, {first_next}, {first_lock}, $4 + $8) \
          ON CONFLICT (key) DO UPDATE SET failures = {counted}, last_at = $4, \
-         next_at = $4 + {wait}, locked_at = {lock}, forget_at = $4 + $8 \
+         next_at = {next}, locked_at = {lock}, forget_at = $4 + $8 \
          WHERE t.locked_at IS NULL AND ({stale} OR $4 >= t.next_at) \
          RETURNING failures",
-        first_wait = wait_sql("1"),
+        first_next = next_sql("1"),
         first_lock = lock_sql("1"),
-        wait = wait_sql(&counted),
+        next = next_sql(&counted),
         lock = lock_sql(&counted),
     )
 });

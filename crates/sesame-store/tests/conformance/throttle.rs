@@ -104,6 +104,22 @@ conformance!(fn free_failures_are_admitted_then_waits_double_up_to_the_cap(store
     }
 });
 
+conformance!(fn free_attempts_are_admitted_in_any_order_of_their_times(store) {
+    // Concurrent requests take their time first and reach the database in any order: while
+    // failures are free, one stamped a moment before the last failure is admitted too.
+    let key = [account(17, None, "password")];
+    let t = t0();
+    tickets(admit(&store, &key, None, t).await);
+    let got = tickets(admit(&store, &key, None, t - Duration::milliseconds(5)).await);
+    assert_eq!(got[0].failures, 2);
+    tickets(admit(&store, &key, None, t - Duration::milliseconds(9)).await);
+    // The failure that starts the waits does ask for one, from its own time.
+    assert_eq!(
+        admit(&store, &key, None, t).await,
+        Admission::Delayed { until: t - Duration::milliseconds(9) + Duration::seconds(1) }
+    );
+});
+
 conformance!(fn failures_are_forgotten_a_window_after_the_last_one(store) {
     let key = [account(2, None, "password")];
     let t = t0();
