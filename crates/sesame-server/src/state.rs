@@ -9,6 +9,7 @@ use sesame_core::services::{
     SettingsService,
 };
 use sesame_core::store::Store;
+use sesame_core::whoami_cache::WhoamiCache;
 use std::sync::Arc;
 
 /// What handlers get.
@@ -49,6 +50,8 @@ pub struct Inner {
     pub cacheable_sessions_max_age: std::time::Duration,
     /// whoami's rendered identities (see `whoami_body`).
     pub identity_json: crate::whoami_body::IdentityJson,
+    /// What the admin port's metrics endpoint serves.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl std::ops::Deref for AppState {
@@ -123,11 +126,13 @@ fn with_slash(url: &str) -> String {
     }
 }
 
-/// Builds the state from a loaded configuration, an opened store and the resolved base URLs.
+/// Builds the state from a loaded configuration, an opened store (with whoami's cache in front
+/// when it is on) and the resolved base URLs.
 pub fn build(
     config: &Config,
     schemas: sesame_core::schema::SchemaRegistry,
     store: Arc<dyn Store>,
+    whoami_cache: Option<Arc<WhoamiCache>>,
     clock: Arc<dyn Clock>,
     public_base_url: &str,
     admin_base_url: &str,
@@ -182,6 +187,7 @@ pub fn build(
         lookup_secret_enabled: config.selfservice.methods.lookup_secret.enabled,
         revoke_sessions_after: revoke_sessions_after(config),
     };
+    let metrics = crate::metrics::Metrics::new(store.clone(), hasher.clone(), whoami_cache);
     let deps = Arc::new(Deps {
         store,
         clock,
@@ -217,6 +223,7 @@ pub fn build(
         identity_json: crate::whoami_body::IdentityJson::new(
             crate::whoami_body::IDENTITY_JSON_ENTRIES,
         ),
+        metrics: Arc::new(metrics),
         deps,
     })))
 }

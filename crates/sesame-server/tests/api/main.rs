@@ -9,6 +9,7 @@ mod hostile;
 mod identities;
 mod login;
 mod logout;
+mod metrics;
 mod ops;
 mod persistence;
 mod registration;

@@ -1,0 +1,551 @@
+//! Prometheus metrics, served on the admin port only (`GET /admin/metrics` and Kratos's path
+//! `GET /admin/metrics/prometheus`, see [`crate::routes::metrics`]).
+//!
+//! Two kinds of numbers. Requests and database errors are counted as they happen, by the
+//! [`observe`] layer on both ports: a counter and a latency histogram per port, method, route and
+//! status. Everything else — whoami's cache, the password hashing queue, the connection pools — is
+//! read when Prometheus scrapes, by a [`Collector`] over counters the parts keep anyway, so it costs
+//! the request paths nothing.
+//!
+//! Every label value comes from a fixed set: the route is the path template a request matched
+//! (`/admin/identities/{id}`) or `(unmatched)`, never the path itself, and a method outside the
+//! standard ones is `other`. A client can therefore not make the server keep one series per path
+//! or method it invents.
+//!
+//! Built on `prometheus-client`, the Prometheus project's own Rust client: its registry, metric
+//! types and both text formats (Prometheus 0.0.4 and OpenMetrics 1.0).
+
+use crate::error::DatabaseFailure;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeLabelSet, EncodeLabelValue, LabelValueEncoder, NoLabelSet,
+};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use sesame_core::password::Hasher;
+use sesame_core::store::{PoolStatus, Store, StoreError};
+use sesame_core::whoami_cache::WhoamiCache;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The label of requests no route matched.
+pub const UNMATCHED: &str = "(unmatched)";
+
+/// Upper bounds of the latency buckets, in seconds: from half a millisecond (a cached whoami
+/// answers in a fraction of that) to ten seconds (the database pool's wait), about 2.5× apart.
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The `kind` label of a database error: the name of its [`StoreError`] variant. The one place
+/// that names them, so a new variant cannot be counted without a label of its own.
+pub fn database_error_kind(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::Conflict => "conflict",
+        StoreError::NotFound => "not_found",
+        StoreError::Open(_) => "open",
+        StoreError::Backend(_) => "backend",
+    }
+}
+
+/// Every [`database_error_kind`]: each starts at zero, so that `increase()` sees a kind's first
+/// error (a series that appears with the value 1 shows no increase).
+const DATABASE_ERROR_KINDS: [&str; 4] = ["conflict", "not_found", "open", "backend"];
+
+/// The port a request came in on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Port {
+    /// The public API (4433).
+    Public,
+    /// The admin API (4434).
+    Admin,
+}
+
+impl Port {
+    fn as_str(self) -> &'static str {
+        match self {
+            Port::Public => "public",
+            Port::Admin => "admin",
+        }
+    }
+}
+
+impl EncodeLabelValue for Port {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        encoder.write_str(self.as_str())
+    }
+}
+
+/// A request's method as a label: the standard methods by name, anything else `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// The route a request matched. The template is shared with the router (cloning it copies no
+/// text), so recording a request allocates nothing once its series exists.
+#[derive(Clone, Debug)]
+struct Route(Option<MatchedPath>);
+
+impl Route {
+    fn as_str(&self) -> &str {
+        self.0.as_ref().map_or(UNMATCHED, MatchedPath::as_str)
+    }
+}
+
+impl PartialEq for Route {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Route {}
+
+impl std::hash::Hash for Route {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl EncodeLabelValue for Route {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        encoder.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RequestLabels {
+    port: Port,
+    method: &'static str,
+    route: Route,
+    status: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct LatencyLabels {
+    port: Port,
+    method: &'static str,
+    route: Route,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct DatabaseErrorLabels {
+    kind: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS)
+}
+
+/// The server's metrics: what the request layer records, and the registry a scrape encodes.
+///
+/// Further metrics join through [`Metrics::registry_mut`] while the state is being built, before
+/// it is shared: counters of their own (`Counter`, `Family`) recorded where they happen, or a
+/// [`Collector`] that reads numbers kept elsewhere when Prometheus scrapes. Names get the
+/// `sesame_` prefix.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<LatencyLabels, Histogram, fn() -> Histogram>,
+    database_errors: Family<DatabaseErrorLabels, Counter>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// The metrics of a server over `store` and `hasher`, with whoami's cache when it is on.
+    pub fn new(store: Arc<dyn Store>, hasher: Hasher, cache: Option<Arc<WhoamiCache>>) -> Self {
+        let mut registry = Registry::with_prefix("sesame");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by port, method, route template and status",
+            requests.clone(),
+        );
+        let latency: Family<LatencyLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from a request's arrival to its answer's headers, by port, method and route template",
+            latency.clone(),
+        );
+        let database_errors = Family::<DatabaseErrorLabels, Counter>::default();
+        for kind in DATABASE_ERROR_KINDS {
+            drop(database_errors.get_or_create(&DatabaseErrorLabels { kind }));
+        }
+        registry.register(
+            "database_errors",
+            "Requests answered with a server error because of a database error, by kind",
+            database_errors.clone(),
+        );
+        registry.register_collector(Box::new(Gauges {
+            store,
+            hasher,
+            cache,
+        }));
+        Self {
+            registry,
+            requests,
+            latency,
+            database_errors,
+        }
+    }
+
+    /// The registry, to register further metrics before the state is shared (see [`Metrics`]).
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
+    /// Everything, in the format a scraper asked for (see [`Format::for_accept`]).
+    pub fn encode(&self, format: Format) -> Result<String, std::fmt::Error> {
+        let mut text = String::new();
+        match format {
+            Format::Prometheus => {
+                prometheus_client::encoding::prometheus_text::encode(&mut text, &self.registry)?
+            }
+            Format::OpenMetrics => {
+                prometheus_client::encoding::text::encode(&mut text, &self.registry)?
+            }
+        }
+        Ok(text)
+    }
+
+    fn record(&self, port: Port, method: &'static str, route: Route, res: &Response, took: f64) {
+        // The histogram's key first, then the counter's takes the route over: one clone of it.
+        self.latency
+            .get_or_create(&LatencyLabels {
+                port,
+                method,
+                route: route.clone(),
+            })
+            .observe(took);
+        self.requests
+            .get_or_create(&RequestLabels {
+                port,
+                method,
+                route,
+                status: res.status().as_u16(),
+            })
+            .inc();
+        if let Some(DatabaseFailure(kind)) = res.extensions().get::<DatabaseFailure>() {
+            self.database_errors
+                .get_or_create(&DatabaseErrorLabels { kind })
+                .inc();
+        }
+    }
+}
+
+/// The text format of a scrape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Prometheus text format 0.0.4 (`text/plain; version=0.0.4`): what Kratos serves, and what
+    /// every scraper reads.
+    Prometheus,
+    /// OpenMetrics 1.0 (`application/openmetrics-text; version=1.0.0`): what Prometheus asks for
+    /// first when it scrapes.
+    OpenMetrics,
+}
+
+impl Format {
+    /// OpenMetrics when the `Accept` header ranks it at least as high as plain text, else the
+    /// Prometheus text format (also without an `Accept`, as from `curl`).
+    pub fn for_accept(accept: Option<&HeaderValue>) -> Self {
+        let Some(accept) = accept.and_then(|v| v.to_str().ok()) else {
+            return Format::Prometheus;
+        };
+        let (mut openmetrics, mut text) = (0.0_f32, 0.0_f32);
+        for range in accept.split(',') {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or("").to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+                .find_map(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            match media.as_str() {
+                "application/openmetrics-text" => openmetrics = openmetrics.max(q),
+                "text/plain" | "text/*" | "*/*" => text = text.max(q),
+                _ => {}
+            }
+        }
+        if openmetrics > 0.0 && openmetrics >= text {
+            Format::OpenMetrics
+        } else {
+            Format::Prometheus
+        }
+    }
+
+    /// The `Content-Type` of an answer in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Prometheus => prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+}
+
+/// Counts and times every request of a port; layered next to the request log, so it sees the
+/// final status of everything a router answers.
+#[derive(Clone, Debug)]
+pub struct Observer {
+    metrics: Arc<Metrics>,
+    port: Port,
+}
+
+impl Observer {
+    /// The layer's state for `port`.
+    pub fn new(metrics: Arc<Metrics>, port: Port) -> Self {
+        Self { metrics, port }
+    }
+}
+
+/// Records the request once it is answered (see [`Observer`]).
+pub async fn observe(State(observer): State<Observer>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = method_label(req.method());
+    let route = Route(req.extensions().get::<MatchedPath>().cloned());
+    let res = next.run(req).await;
+    let took = started.elapsed().as_secs_f64();
+    observer
+        .metrics
+        .record(observer.port, method, route, &res, took);
+    res
+}
+
+/// The numbers read at scrape time from the parts that keep them.
+struct Gauges {
+    store: Arc<dyn Store>,
+    hasher: Hasher,
+    cache: Option<Arc<WhoamiCache>>,
+}
+
+impl std::fmt::Debug for Gauges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gauges")
+            .field("backend", &self.store.backend())
+            .field("cache", &self.cache.is_some())
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct PoolLabels {
+    pool: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+    backend: &'static str,
+}
+
+fn gauge(encoder: &mut DescriptorEncoder, name: &str, help: &str, value: u64) -> std::fmt::Result {
+    encoder
+        .encode_descriptor(name, help, None, MetricType::Gauge)?
+        .encode_gauge(&value)
+}
+
+fn counter(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    value: u64,
+) -> std::fmt::Result {
+    encoder
+        .encode_descriptor(name, help, None, MetricType::Counter)?
+        .encode_counter::<NoLabelSet, _, u64>(&value, None)
+}
+
+fn per_pool(
+    encoder: &mut DescriptorEncoder,
+    pools: &[PoolStatus],
+    name: &str,
+    help: &str,
+    value: fn(&PoolStatus) -> u32,
+) -> std::fmt::Result {
+    let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    for pool in pools {
+        metric
+            .encode_family(&PoolLabels { pool: pool.pool })?
+            .encode_gauge(&value(pool))?;
+    }
+    Ok(())
+}
+
+impl Collector for Gauges {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let e = &mut encoder;
+        e.encode_descriptor(
+            "build",
+            "Sesame's version and database backend; the value is always 1.",
+            None,
+            MetricType::Info,
+        )?
+        .encode_info(&BuildLabels {
+            version: env!("CARGO_PKG_VERSION"),
+            backend: self.store.backend(),
+        })?;
+
+        let pools = self.store.pool_status();
+        per_pool(
+            e,
+            &pools,
+            "database_pool_connections",
+            "Open database connections, by pool (main; whoami: the read-only connections of a SQLite file).",
+            |p| p.size,
+        )?;
+        per_pool(
+            e,
+            &pools,
+            "database_pool_idle_connections",
+            "Open database connections not in use, by pool.",
+            |p| p.idle,
+        )?;
+        per_pool(
+            e,
+            &pools,
+            "database_pool_max_connections",
+            "The most connections each pool opens.",
+            |p| p.max,
+        )?;
+
+        let queue = self.hasher.queue();
+        gauge(
+            e,
+            "password_hash_jobs_waiting",
+            "Password hashes and verifications waiting for a hashing thread.",
+            queue.waiting,
+        )?;
+        gauge(
+            e,
+            "password_hash_jobs_running",
+            "Password hashes and verifications being computed.",
+            queue.running,
+        )?;
+        gauge(
+            e,
+            "password_hash_threads",
+            "Threads that hash passwords (one per core).",
+            queue.threads,
+        )?;
+
+        if let Some(cache) = &self.cache {
+            let stats = cache.stats();
+            counter(
+                e,
+                "whoami_cache_hits",
+                "whoami lookups answered from the cache.",
+                stats.hits,
+            )?;
+            counter(
+                e,
+                "whoami_cache_misses",
+                "whoami lookups the cache could not answer, which read the database.",
+                stats.misses,
+            )?;
+            counter(
+                e,
+                "whoami_cache_invalidations",
+                "Invalidations applied to the whoami cache (this node's writes, other nodes' and suspensions).",
+                stats.invalidations,
+            )?;
+            gauge(
+                e,
+                "whoami_cache_entries",
+                "Answers in the whoami cache.",
+                stats.entries,
+            )?;
+            gauge(
+                e,
+                "whoami_cache_serving",
+                "1 while the whoami cache answers, 0 while it is suspended (a node that cannot hear the others).",
+                u64::from(stats.serving),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &'static str) -> Format {
+        Format::for_accept(Some(&HeaderValue::from_static(value)))
+    }
+
+    #[test]
+    fn prometheus_gets_openmetrics_and_everyone_else_the_classic_text() {
+        // Prometheus 2.x and 3.x ask like this.
+        assert_eq!(
+            accept(
+                "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
+            ),
+            Format::OpenMetrics
+        );
+        assert_eq!(
+            accept("application/openmetrics-text; version=1.0.0"),
+            Format::OpenMetrics
+        );
+        assert_eq!(Format::for_accept(None), Format::Prometheus);
+        assert_eq!(accept("*/*"), Format::Prometheus);
+        assert_eq!(accept("text/plain;version=0.0.4"), Format::Prometheus);
+        assert_eq!(
+            accept("text/plain, application/openmetrics-text;q=0.5"),
+            Format::Prometheus
+        );
+        assert_eq!(
+            accept("application/openmetrics-text;q=0, */*"),
+            Format::Prometheus
+        );
+        assert_eq!(accept("garbage;;;q=x,,"), Format::Prometheus);
+    }
+
+    #[test]
+    fn methods_outside_the_standard_ones_share_one_label() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        for invented in ["FOO", "PROPFIND", "get"] {
+            let method = Method::from_bytes(invented.as_bytes()).unwrap();
+            assert_eq!(method_label(&method), "other", "{invented}");
+        }
+    }
+
+    #[test]
+    fn every_database_error_kind_starts_at_zero() {
+        let all = [
+            StoreError::Conflict,
+            StoreError::NotFound,
+            StoreError::Open(String::new()),
+            StoreError::Backend(String::new()),
+        ];
+        for e in &all {
+            assert!(
+                DATABASE_ERROR_KINDS.contains(&database_error_kind(e)),
+                "{e:?}"
+            );
+        }
+        assert_eq!(all.len(), DATABASE_ERROR_KINDS.len());
+    }
+}
