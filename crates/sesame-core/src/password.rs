@@ -462,39 +462,52 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_queue_shows_jobs_waiting_for_a_thread_and_jobs_running() {
+        // A thread counts its job done just after the job answered: wait for the count.
+        async fn until(h: &Hasher, want: HashingQueue) {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while h.queue() != want {
+                assert!(std::time::Instant::now() < deadline, "{:?}", h.queue());
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
         let h = Hasher::new(fast()).unwrap();
         let threads = h.queue().threads;
         assert!(threads >= 1);
-        assert_eq!((h.queue().waiting, h.queue().running), (0, 0));
-        // Every job blocks on the gate until the test opens it.
-        let gate = Arc::new(std::sync::RwLock::new(()));
-        let closed = gate.write().unwrap();
+        let idle = HashingQueue {
+            waiting: 0,
+            running: 0,
+            threads,
+        };
+        until(&h, idle).await;
+        // Every job waits until the test opens the gate.
+        let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
         let jobs: Vec<_> = (0..threads + 2)
             .map(|_| {
                 let (h, gate) = (h.clone(), gate.clone());
-                tokio::spawn(async move { h.blocking(move |_| drop(gate.read())).await })
+                tokio::spawn(async move {
+                    h.blocking(move |_| {
+                        let (open, opened) = &*gate;
+                        let mut open = open.lock().unwrap();
+                        while !*open {
+                            open = opened.wait(open).unwrap();
+                        }
+                    })
+                    .await
+                })
             })
             .collect();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while h.queue()
-            != (HashingQueue {
-                waiting: 2,
-                running: threads,
-                threads,
-            })
-        {
-            assert!(std::time::Instant::now() < deadline, "{:?}", h.queue());
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
-        drop(closed);
+        let busy = HashingQueue {
+            waiting: 2,
+            running: threads,
+            threads,
+        };
+        until(&h, busy).await;
+        *gate.0.lock().unwrap() = true;
+        gate.1.notify_all();
         for job in jobs {
             job.await.unwrap().unwrap();
         }
-        // A thread counts its job done just after the job answered.
-        while (h.queue().waiting, h.queue().running) != (0, 0) {
-            assert!(std::time::Instant::now() < deadline, "{:?}", h.queue());
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
+        until(&h, idle).await;
     }
 
     #[tokio::test]
