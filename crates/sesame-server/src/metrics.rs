@@ -1,11 +1,11 @@
 //! Prometheus metrics, served on the admin port only (`GET /admin/metrics` and Kratos's path
 //! `GET /admin/metrics/prometheus`, see [`crate::routes::metrics`]).
 //!
-//! Two kinds of numbers. Requests and database errors are counted as they happen, by the
-//! [`observe`] layer on both ports: a counter and a latency histogram per port, method, route and
-//! status. Everything else — whoami's cache, the password hashing queue, the connection pools — is
-//! read when Prometheus scrapes, by a [`Collector`] over counters the parts keep anyway, so it costs
-//! the request paths nothing.
+//! Two kinds of numbers. Requests and database errors are counted as they happen, by the request
+//! layer of both ports ([`crate::access_log::log_request`], through an [`Observer`]): a counter
+//! and a latency histogram per port, method, route and status. Everything else — whoami's cache,
+//! the password hashing queue, the connection pools — is read when Prometheus scrapes, by a
+//! [`Collector`] over counters the parts keep anyway, so it costs the request paths nothing.
 //!
 //! Every label value comes from a fixed set: the route is the path template a request matched
 //! (`/admin/identities/{id}`) or `(unmatched)`, never the path itself, and a method outside the
@@ -16,9 +16,8 @@
 //! types and both text formats (Prometheus 0.0.4 and OpenMetrics 1.0).
 
 use crate::error::DatabaseFailure;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::MatchedPath;
 use axum::http::{HeaderValue, Method};
-use axum::middleware::Next;
 use axum::response::Response;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{
@@ -34,7 +33,7 @@ use sesame_core::store::{PoolStatus, Store, StoreError};
 use sesame_core::whoami_cache::WhoamiCache;
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 /// The label of requests no route matched.
 pub const UNMATCHED: &str = "(unmatched)";
@@ -84,19 +83,40 @@ impl EncodeLabelValue for Port {
     }
 }
 
+/// The methods that are labels of their own; any other is `other`.
+const METHODS: [&str; 10] = [
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "other",
+];
+
 /// A request's method as a label: the standard methods by name, anything else `other`.
-fn method_label(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::HEAD => "HEAD",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::OPTIONS => "OPTIONS",
-        Method::CONNECT => "CONNECT",
-        Method::TRACE => "TRACE",
-        _ => "other",
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MethodLabel(u8);
+
+impl MethodLabel {
+    /// The label of `method`.
+    pub fn of(method: &Method) -> Self {
+        Self(match *method {
+            Method::GET => 0,
+            Method::HEAD => 1,
+            Method::POST => 2,
+            Method::PUT => 3,
+            Method::PATCH => 4,
+            Method::DELETE => 5,
+            Method::OPTIONS => 6,
+            Method::CONNECT => 7,
+            Method::TRACE => 8,
+            _ => 9,
+        })
+    }
+
+    fn as_str(self) -> &'static str {
+        METHODS.get(usize::from(self.0)).copied().unwrap_or("other")
+    }
+}
+
+impl EncodeLabelValue for MethodLabel {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        encoder.write_str(self.as_str())
     }
 }
 
@@ -119,31 +139,46 @@ impl PartialEq for Route {
 
 impl Eq for Route {}
 
-impl std::hash::Hash for Route {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
-    }
-}
-
 impl EncodeLabelValue for Route {
     fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
         encoder.write_str(self.as_str())
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+#[derive(Clone, Debug, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     port: Port,
-    method: &'static str,
+    method: MethodLabel,
     route: Route,
     status: u16,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+#[derive(Clone, Debug, PartialEq, Eq, EncodeLabelSet)]
 struct LatencyLabels {
     port: Port,
-    method: &'static str,
+    method: MethodLabel,
     route: Route,
+}
+
+// Each request looks its two series up by these keys: hashing the small fields as one number and
+// the route's text once costs a third of hashing them field by field (the derived `Hash`).
+// Consistent with `Eq`, which compares the same fields.
+impl std::hash::Hash for RequestLabels {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u32(small_fields(self.port, self.method) | u32::from(self.status) << 16);
+        state.write(self.route.as_str().as_bytes());
+    }
+}
+
+impl std::hash::Hash for LatencyLabels {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u32(small_fields(self.port, self.method));
+        state.write(self.route.as_str().as_bytes());
+    }
+}
+
+fn small_fields(port: Port, method: MethodLabel) -> u32 {
+    u32::from(port as u8) | u32::from(method.0) << 8
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -232,7 +267,7 @@ impl Metrics {
         Ok(text)
     }
 
-    fn record(&self, port: Port, method: &'static str, route: Route, res: &Response, took: f64) {
+    fn record(&self, port: Port, method: MethodLabel, route: Route, res: &Response, took: f64) {
         // The histogram's key first, then the counter's takes the route over: one clone of it.
         self.latency
             .get_or_create(&LatencyLabels {
@@ -305,8 +340,8 @@ impl Format {
     }
 }
 
-/// Counts and times every request of a port; layered next to the request log, so it sees the
-/// final status of everything a router answers.
+/// Counts and times every request of a port: the state of the request layer
+/// ([`crate::access_log::log_request`]), which sees the final status of everything a router answers.
 #[derive(Clone, Debug)]
 pub struct Observer {
     metrics: Arc<Metrics>,
@@ -318,19 +353,18 @@ impl Observer {
     pub fn new(metrics: Arc<Metrics>, port: Port) -> Self {
         Self { metrics, port }
     }
-}
 
-/// Records the request once it is answered (see [`Observer`]).
-pub async fn observe(State(observer): State<Observer>, req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = method_label(req.method());
-    let route = Route(req.extensions().get::<MatchedPath>().cloned());
-    let res = next.run(req).await;
-    let took = started.elapsed().as_secs_f64();
-    observer
-        .metrics
-        .record(observer.port, method, route, &res, took);
-    res
+    /// Records an answered request: its method, the route it matched, and how long it took.
+    pub fn record(
+        &self,
+        method: MethodLabel,
+        route: Option<MatchedPath>,
+        res: &Response,
+        took: Duration,
+    ) {
+        self.metrics
+            .record(self.port, method, Route(route), res, took.as_secs_f64());
+    }
 }
 
 /// The numbers read at scrape time from the parts that keep them.
@@ -524,11 +558,15 @@ mod tests {
 
     #[test]
     fn methods_outside_the_standard_ones_share_one_label() {
-        assert_eq!(method_label(&Method::GET), "GET");
-        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        for method in [
+            "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+        ] {
+            let label = MethodLabel::of(&Method::from_bytes(method.as_bytes()).unwrap());
+            assert_eq!(label.as_str(), method);
+        }
         for invented in ["FOO", "PROPFIND", "get"] {
             let method = Method::from_bytes(invented.as_bytes()).unwrap();
-            assert_eq!(method_label(&method), "other", "{invented}");
+            assert_eq!(MethodLabel::of(&method).as_str(), "other", "{invented}");
         }
     }
 

@@ -48,9 +48,8 @@ fn layered(router: Router<AppState>, state: AppState, port: Port) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             observer,
-            crate::metrics::observe,
+            crate::access_log::log_request,
         ))
-        .layer(axum::middleware::from_fn(crate::access_log::log_request))
         .with_state(state)
 }
 
