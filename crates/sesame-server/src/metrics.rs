@@ -33,6 +33,7 @@ use sesame_core::store::{PoolStatus, Store, StoreError};
 use sesame_core::whoami_cache::WhoamiCache;
 use std::fmt::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The label of requests no route matched.
@@ -131,6 +132,17 @@ impl Route {
     }
 }
 
+impl Route {
+    /// The same template at the same address (see [`Series`]).
+    fn is(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => std::ptr::eq(a.as_str(), b.as_str()),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
 impl PartialEq for Route {
     fn eq(&self, other: &Self) -> bool {
         self.as_str() == other.as_str()
@@ -197,6 +209,7 @@ fn latency_histogram() -> Histogram {
 /// [`Collector`] that reads numbers kept elsewhere when Prometheus scrapes. Names get the
 /// `sesame_` prefix.
 pub struct Metrics {
+    id: u64,
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<LatencyLabels, Histogram, fn() -> Histogram>,
@@ -212,6 +225,17 @@ impl std::fmt::Debug for Metrics {
 impl Metrics {
     /// The metrics of a server over `store` and `hasher`, with whoami's cache when it is on.
     pub fn new(store: Arc<dyn Store>, hasher: Hasher, cache: Option<Arc<WhoamiCache>>) -> Self {
+        let mut metrics = Self::requests_only();
+        metrics.registry.register_collector(Box::new(Gauges {
+            store,
+            hasher,
+            cache,
+        }));
+        metrics
+    }
+
+    /// The metrics recorded as requests happen, without the ones read at scrape time.
+    fn requests_only() -> Self {
         let mut registry = Registry::with_prefix("sesame");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -235,12 +259,8 @@ impl Metrics {
             "Requests answered with a server error because of a database error, by kind",
             database_errors.clone(),
         );
-        registry.register_collector(Box::new(Gauges {
-            store,
-            hasher,
-            cache,
-        }));
         Self {
+            id: NEXT_METRICS_ID.fetch_add(1, Ordering::Relaxed),
             registry,
             requests,
             latency,
@@ -268,22 +288,53 @@ impl Metrics {
     }
 
     fn record(&self, port: Port, method: MethodLabel, route: Route, res: &Response, took: f64) {
-        // The histogram's key first, then the counter's takes the route over: one clone of it.
-        self.latency
-            .get_or_create(&LatencyLabels {
+        let status = res.status().as_u16();
+        let memoised = SERIES
+            .try_with(|memo| {
+                let memo = memo.borrow();
+                let series = memo.iter().find(|s| {
+                    s.metrics == self.id
+                        && s.port == port
+                        && s.method == method
+                        && s.status == status
+                        && s.route.is(&route)
+                })?;
+                series.requests.inc();
+                series.latency.observe(took);
+                Some(())
+            })
+            .ok()
+            .flatten();
+        if memoised.is_none() {
+            let latency = self.latency.get_or_create_owned(&LatencyLabels {
                 port,
                 method,
                 route: route.clone(),
-            })
-            .observe(took);
-        self.requests
-            .get_or_create(&RequestLabels {
+            });
+            let requests = self.requests.get_or_create_owned(&RequestLabels {
                 port,
                 method,
-                route,
-                status: res.status().as_u16(),
-            })
-            .inc();
+                route: route.clone(),
+                status,
+            });
+            requests.inc();
+            latency.observe(took);
+            let _ = SERIES.try_with(|memo| {
+                let mut memo = memo.borrow_mut();
+                if memo.len() >= MEMOISED_SERIES {
+                    memo.clear();
+                }
+                memo.push(Series {
+                    metrics: self.id,
+                    port,
+                    method,
+                    status,
+                    route,
+                    requests,
+                    latency,
+                });
+            });
+        }
         if let Some(DatabaseFailure(kind)) = res.extensions().get::<DatabaseFailure>() {
             self.database_errors
                 .get_or_create(&DatabaseErrorLabels { kind })
@@ -291,6 +342,34 @@ impl Metrics {
         }
     }
 }
+
+/// The series of one kind of request (port, method, route, status) of one [`Metrics`], kept by
+/// each thread that answered such a request. Finding them in the families hashes their labels,
+/// a few hundred instructions on every request; a worker thread sees few kinds of request, so
+/// its short list, compared by identity (the route's template by address: the entry holds the
+/// template, so the address cannot be reused meanwhile), is cheaper. A miss looks the series up
+/// in the families, which stay the one source of truth.
+struct Series {
+    metrics: u64,
+    port: Port,
+    method: MethodLabel,
+    status: u16,
+    route: Route,
+    requests: Counter,
+    latency: Histogram,
+}
+
+/// At most this many series per thread; a full list starts over. Real traffic has fewer kinds of
+/// request per port (routes × methods × statuses that occur), so this only bounds a thread that
+/// served many servers (tests) or unusual traffic.
+const MEMOISED_SERIES: usize = 64;
+
+thread_local! {
+    static SERIES: std::cell::RefCell<Vec<Series>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Tells [`Metrics`] apart in the per-thread lists: never reused, unlike an address.
+static NEXT_METRICS_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The text format of a scrape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -568,6 +647,51 @@ mod tests {
             let method = Method::from_bytes(invented.as_bytes()).unwrap();
             assert_eq!(MethodLabel::of(&method).as_str(), "other", "{invented}");
         }
+    }
+
+    /// `sesame_http_requests_total` of unmatched GETs with `status`, from the text format.
+    fn unmatched(metrics: &Metrics, status: u16) -> Option<String> {
+        let text = metrics.encode(Format::Prometheus).unwrap();
+        let series = format!(
+            "sesame_http_requests_total{{port=\"public\",method=\"GET\",route=\"(unmatched)\",status=\"{status}\"}} "
+        );
+        text.lines()
+            .find_map(|l| l.strip_prefix(series.as_str()))
+            .map(str::to_owned)
+    }
+
+    fn answered(status: u16) -> Response {
+        let mut res = Response::default();
+        *res.status_mut() = axum::http::StatusCode::from_u16(status).unwrap();
+        res
+    }
+
+    #[test]
+    fn each_server_and_each_status_count_apart_on_one_thread() {
+        let (a, b) = (
+            Arc::new(Metrics::requests_only()),
+            Arc::new(Metrics::requests_only()),
+        );
+        let (on_a, on_b) = (
+            Observer::new(a.clone(), Port::Public),
+            Observer::new(b.clone(), Port::Public),
+        );
+        let get = MethodLabel::of(&Method::GET);
+        let took = Duration::from_micros(300);
+        for _ in 0..3 {
+            on_a.record(get, None, &answered(404), took);
+        }
+        on_a.record(get, None, &answered(200), took);
+        on_b.record(get, None, &answered(404), took);
+        assert_eq!(unmatched(&a, 404).as_deref(), Some("3"));
+        assert_eq!(unmatched(&a, 200).as_deref(), Some("1"));
+        assert_eq!(unmatched(&b, 404).as_deref(), Some("1"));
+        assert_eq!(unmatched(&b, 200), None);
+        // A new server on the same thread, after the first is gone, starts from nothing.
+        drop((on_a, a));
+        let c = Arc::new(Metrics::requests_only());
+        Observer::new(c.clone(), Port::Public).record(get, None, &answered(404), took);
+        assert_eq!(unmatched(&c, 404).as_deref(), Some("1"));
     }
 
     #[test]
