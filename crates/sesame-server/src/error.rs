@@ -191,7 +191,7 @@ impl ApiError {
     }
 
     /// Maps a domain error; `public_base_url` builds the URLs some bodies carry. A database error
-    /// that ends as a server error, whichever, is marked for the metrics with its kind.
+    /// that becomes a server error, with whatever status, is marked with its kind for the metrics.
     pub fn from_core(e: CoreError, public_base_url: &str) -> Self {
         let database = match &e {
             CoreError::Store(store) => Some(crate::metrics::database_error_kind(store)),
