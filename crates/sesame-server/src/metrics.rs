@@ -172,9 +172,10 @@ struct LatencyLabels {
     route: Route,
 }
 
-// Each request looks its two series up by these keys: hashing the small fields as one number and
-// the route's text once costs a third of hashing them field by field (the derived `Hash`).
-// Consistent with `Eq`, which compares the same fields.
+// The first request of a kind on a thread looks its two series up by these keys (the next ones
+// find them in that thread's `Series`): hashing the small fields as one number and the route's
+// text once costs half of hashing them field by field (the derived `Hash`). Consistent with `Eq`,
+// which compares the same fields.
 impl std::hash::Hash for RequestLabels {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         state.write_u32(small_fields(self.port, self.method) | u32::from(self.status) << 16);
