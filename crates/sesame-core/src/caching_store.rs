@@ -498,4 +498,8 @@ impl Store for CachingStore {
     fn invalidation_bus(&self) -> Option<Arc<dyn InvalidationBus>> {
         self.bus.clone()
     }
+
+    fn pool_status(&self) -> Vec<crate::store::PoolStatus> {
+        self.inner.pool_status()
+    }
 }

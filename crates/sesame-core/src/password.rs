@@ -8,6 +8,7 @@ use argon2::Params;
 use argon2::password_hash::{PasswordHash, SaltString};
 use serde::{Deserialize, Serialize};
 use sesame_types::UiText;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -98,29 +99,67 @@ type Job = Box<dyn FnOnce() + Send>;
 /// a storm of logins slows logins, not whoami. With idle cores logins hash at full speed.
 struct Pool {
     jobs: Sender<Job>,
+    threads: usize,
+    load: Arc<Load>,
+}
+
+/// Jobs waiting for a hashing thread and jobs being run, for [`Hasher::queue`]. A job is counted
+/// waiting before it is sent, so a thread that takes it at once never counts below zero.
+#[derive(Default)]
+struct Load {
+    waiting: AtomicU64,
+    running: AtomicU64,
+}
+
+/// How busy the hashing threads are (see [`Hasher::queue`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HashingQueue {
+    /// Hashes and verifications waiting for a thread.
+    pub waiting: u64,
+    /// Hashes and verifications being computed.
+    pub running: u64,
+    /// The hashing threads (one per core).
+    pub threads: u64,
 }
 
 impl Pool {
     fn start(threads: usize) -> Result<Self, String> {
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
-        for _ in 0..threads.max(1) {
-            let queue = queue.clone();
+        let load = Arc::new(Load::default());
+        let threads = threads.max(1);
+        for _ in 0..threads {
+            let (queue, load) = (queue.clone(), load.clone());
             std::thread::Builder::new()
                 .name("sesame-hasher".into())
-                .spawn(move || Self::work(&queue))
+                .spawn(move || Self::work(&queue, &load))
                 .map_err(|e| format!("cannot start a hashing thread: {e}"))?;
         }
-        Ok(Self { jobs })
+        Ok(Self {
+            jobs,
+            threads,
+            load,
+        })
     }
 
-    fn work(queue: &Mutex<Receiver<Job>>) {
+    /// Queues a job; `Err` when the threads are gone.
+    fn submit(&self, job: Job) -> Result<(), ()> {
+        self.load.waiting.fetch_add(1, Ordering::Relaxed);
+        self.jobs.send(job).map_err(|_| {
+            self.load.waiting.fetch_sub(1, Ordering::Relaxed);
+        })
+    }
+
+    fn work(queue: &Mutex<Receiver<Job>>, load: &Load) {
         lower_priority();
         loop {
             let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
             let Ok(job) = job else { return };
+            load.waiting.fetch_sub(1, Ordering::Relaxed);
+            load.running.fetch_add(1, Ordering::Relaxed);
             // A panicking job only fails its own request (its answer channel is dropped).
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            load.running.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }
@@ -180,12 +219,11 @@ impl Hasher {
         let this = hasher.clone();
         hasher
             .pool
-            .jobs
-            .send(Box::new(move || {
+            .submit(Box::new(move || {
                 let dummy = crate::token::SessionToken::generate();
                 let _ = answer.send(this.hash_blocking(dummy.expose()));
             }))
-            .map_err(|_| "the hashing threads are gone".to_owned())?;
+            .map_err(|()| "the hashing threads are gone".to_owned())?;
         let dummy = answered
             .recv()
             .map_err(|_| "the hashing threads are gone".to_owned())??;
@@ -196,6 +234,16 @@ impl Hasher {
     /// The configured algorithm.
     pub fn algorithm(&self) -> Algorithm {
         self.config.algorithm
+    }
+
+    /// How many hashes and verifications wait for a hashing thread and how many run now.
+    pub fn queue(&self) -> HashingQueue {
+        let load = &self.pool.load;
+        HashingQueue {
+            waiting: load.waiting.load(Ordering::Relaxed),
+            running: load.running.load(Ordering::Relaxed),
+            threads: self.pool.threads as u64,
+        }
     }
 
     fn hash_blocking(&self, password: &str) -> Result<String, String> {
@@ -219,11 +267,10 @@ impl Hasher {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let this = self.clone();
         self.pool
-            .jobs
-            .send(Box::new(move || {
+            .submit(Box::new(move || {
                 let _ = answer.send(f(&this));
             }))
-            .map_err(|_| CoreError::Internal("the hashing threads are gone".into()))?;
+            .map_err(|()| CoreError::Internal("the hashing threads are gone".into()))?;
         answered
             .await
             .map_err(|_| CoreError::Internal("a hashing job failed".into()))
@@ -411,6 +458,56 @@ mod tests {
             bcrypt_cost: 4,
             ..HasherConfig::default()
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_queue_shows_jobs_waiting_for_a_thread_and_jobs_running() {
+        // A thread counts its job done just after the job answered: wait for the count.
+        async fn until(h: &Hasher, want: HashingQueue) {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while h.queue() != want {
+                assert!(std::time::Instant::now() < deadline, "{:?}", h.queue());
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+        let h = Hasher::new(fast()).unwrap();
+        let threads = h.queue().threads;
+        assert!(threads >= 1);
+        let idle = HashingQueue {
+            waiting: 0,
+            running: 0,
+            threads,
+        };
+        until(&h, idle).await;
+        // Every job waits until the test opens the gate.
+        let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let jobs: Vec<_> = (0..threads + 2)
+            .map(|_| {
+                let (h, gate) = (h.clone(), gate.clone());
+                tokio::spawn(async move {
+                    h.blocking(move |_| {
+                        let (open, opened) = &*gate;
+                        let mut open = open.lock().unwrap();
+                        while !*open {
+                            open = opened.wait(open).unwrap();
+                        }
+                    })
+                    .await
+                })
+            })
+            .collect();
+        let busy = HashingQueue {
+            waiting: 2,
+            running: threads,
+            threads,
+        };
+        until(&h, busy).await;
+        *gate.0.lock().unwrap() = true;
+        gate.1.notify_all();
+        for job in jobs {
+            job.await.unwrap().unwrap();
+        }
+        until(&h, idle).await;
     }
 
     #[tokio::test]

@@ -334,4 +334,23 @@ pub trait Store:
     fn invalidation_bus(&self) -> Option<std::sync::Arc<dyn crate::whoami_cache::InvalidationBus>> {
         None
     }
+    /// The state of each connection pool, for monitoring (read at the moment of asking, without
+    /// waiting for a connection); empty for a store without pools.
+    fn pool_status(&self) -> Vec<PoolStatus> {
+        Vec::new()
+    }
+}
+
+/// One connection pool of a store, as [`Store::pool_status`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Which pool: `main` (every statement), or `whoami` (the read-only connections that answer
+    /// whoami's lookups on a SQLite file).
+    pub pool: &'static str,
+    /// Connections open now.
+    pub size: u32,
+    /// Of those, connections not in use now.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
 }

@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Consecutive failures with growing waits and a lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +169,27 @@ pub const CLIENT_IP: &str = "ip";
 pub struct Throttle {
     policy: Option<ThrottlePolicy>,
     store: Arc<dyn Store>,
+    stats: Arc<Counters>,
+}
+
+/// What the limiter decided since start, for the metrics.
+#[derive(Debug, Default)]
+struct Counters {
+    waits: AtomicU64,
+    locked: AtomicU64,
+    locks: AtomicU64,
+}
+
+/// How often the limiter refused or locked, since start (this process only; the counts themselves
+/// are shared by every node).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleStats {
+    /// Attempts refused with a wait (429).
+    pub waits: u64,
+    /// Attempts refused because the account is locked (403).
+    pub locked: u64,
+    /// Failed attempts that locked an account (or an identifier nobody owns).
+    pub locks: u64,
 }
 
 impl std::fmt::Debug for Throttle {
@@ -185,6 +207,7 @@ pub struct Attempt {
     tickets: Vec<Ticket>,
     identity: Option<IdentityId>,
     store: Option<Arc<dyn Store>>,
+    stats: Arc<Counters>,
 }
 
 impl std::fmt::Debug for Attempt {
@@ -208,7 +231,7 @@ impl Attempt {
             .attempt_succeeded(&self.tickets, self.identity)
             .await?
         {
-            return Err(refusal(Refused::Lock, now));
+            return Err(refusal(&self.stats, Refused::Lock, now));
         }
         Ok(())
     }
@@ -226,6 +249,7 @@ impl Drop for Attempt {
             Limit::Rate(_) => false,
         });
         if locking {
+            self.stats.locks.fetch_add(1, Ordering::Relaxed);
             match self.identity {
                 Some(id) => tracing::warn!(
                     identity = %id.0,
@@ -249,9 +273,10 @@ enum Refused {
 
 /// The error a refused attempt answers with: the one place where the limiter's refusals (a wait
 /// or a lock) become errors, so the place to count them.
-fn refusal(refused: Refused, now: DateTime<Utc>) -> CoreError {
+fn refusal(stats: &Counters, refused: Refused, now: DateTime<Utc>) -> CoreError {
     match refused {
         Refused::Wait(until) => {
+            stats.waits.fetch_add(1, Ordering::Relaxed);
             // Debug only: under attack this is every request, and the access log has them.
             tracing::debug!(until = %until, "attempt refused: too many failures");
             CoreError::TooManyAttempts {
@@ -259,6 +284,7 @@ fn refusal(refused: Refused, now: DateTime<Utc>) -> CoreError {
             }
         }
         Refused::Lock => {
+            stats.locked.fetch_add(1, Ordering::Relaxed);
             tracing::debug!("attempt refused: the identity is locked");
             CoreError::IdentityLocked
         }
@@ -268,7 +294,20 @@ fn refusal(refused: Refused, now: DateTime<Utc>) -> CoreError {
 impl Throttle {
     /// A limiter with `policy` (`None`: off, every attempt admitted and nothing stored).
     pub fn new(policy: Option<ThrottlePolicy>, store: Arc<dyn Store>) -> Self {
-        Self { policy, store }
+        Self {
+            policy,
+            store,
+            stats: Arc::default(),
+        }
+    }
+
+    /// What this process's limiter refused and locked since start.
+    pub fn stats(&self) -> ThrottleStats {
+        ThrottleStats {
+            waits: self.stats.waits.load(Ordering::Relaxed),
+            locked: self.stats.locked.load(Ordering::Relaxed),
+            locks: self.stats.locks.load(Ordering::Relaxed),
+        }
     }
 
     /// Whether attempts are counted.
@@ -365,6 +404,7 @@ impl Throttle {
                 tickets: Vec::new(),
                 identity,
                 store: None,
+                stats: self.stats.clone(),
             });
         }
         match self.store.admit_attempt(keys, identity, now).await? {
@@ -372,9 +412,10 @@ impl Throttle {
                 tickets,
                 identity,
                 store: Some(self.store.clone()),
+                stats: self.stats.clone(),
             }),
-            Admission::Delayed { until } => Err(refusal(Refused::Wait(until), now)),
-            Admission::Locked => Err(refusal(Refused::Lock, now)),
+            Admission::Delayed { until } => Err(refusal(&self.stats, Refused::Wait(until), now)),
+            Admission::Locked => Err(refusal(&self.stats, Refused::Lock, now)),
         }
     }
 

@@ -199,6 +199,34 @@ pub struct WhoamiCache {
     epoch: AtomicU64,
     serving: AtomicBool,
     entries: RwLock<Entries>,
+    stats: Counters,
+}
+
+/// What the cache did since it was made, for monitoring. Relaxed atomics: a lookup pays one
+/// increment and takes no lock for it, and a reader needs each number exact on its own, not
+/// consistent with the others at one instant.
+#[derive(Default)]
+struct Counters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    invalidations: AtomicU64,
+}
+
+/// A snapshot of the cache's counters and size (see [`WhoamiCache::stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CacheStats {
+    /// Lookups answered from the cache.
+    pub hits: u64,
+    /// Lookups the cache could not answer (absent, too old, or the cache suspended), which went to
+    /// the database.
+    pub misses: u64,
+    /// Invalidations applied (each write's, this node's or heard from another node, and each
+    /// suspension), whether or not they found an entry to drop.
+    pub invalidations: u64,
+    /// Answers cached now.
+    pub entries: u64,
+    /// Whether the cache answers lookups (false while a node cannot hear the others).
+    pub serving: bool,
 }
 
 impl std::fmt::Debug for WhoamiCache {
@@ -221,6 +249,18 @@ impl WhoamiCache {
             epoch: AtomicU64::new(0),
             serving: AtomicBool::new(true),
             entries: RwLock::new(Entries::default()),
+            stats: Counters::default(),
+        }
+    }
+
+    /// The counters since the cache was made, its size and whether it serves.
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.stats.hits.load(Ordering::Relaxed),
+            misses: self.stats.misses.load(Ordering::Relaxed),
+            invalidations: self.stats.invalidations.load(Ordering::Relaxed),
+            entries: self.len() as u64,
+            serving: self.is_serving(),
         }
     }
 
@@ -242,6 +282,17 @@ impl WhoamiCache {
     /// The cached session with this token digest and its identity, if one was cached less than
     /// `ttl` before `now`. The caller still applies the activity and AAL rules at `now`.
     pub fn get(&self, token: &TokenDigest, now: DateTime<Utc>) -> Option<SharedSession> {
+        let found = self.lookup(token, now);
+        let counter = if found.is_some() {
+            &self.stats.hits
+        } else {
+            &self.stats.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    fn lookup(&self, token: &TokenDigest, now: DateTime<Utc>) -> Option<SharedSession> {
         if !self.is_serving() {
             return None;
         }
@@ -339,6 +390,7 @@ impl WhoamiCache {
 
     /// Drops what `what` names, and refuses the fills of reads that began before.
     pub fn invalidate(&self, what: &Invalidation) {
+        self.stats.invalidations.fetch_add(1, Ordering::Relaxed);
         let mut entries = self.write();
         self.epoch.fetch_add(1, Ordering::AcqRel);
         match what {
@@ -356,6 +408,7 @@ impl WhoamiCache {
 
     /// Stops answering and empties the cache: this node may be missing invalidations.
     pub fn suspend(&self) {
+        self.stats.invalidations.fetch_add(1, Ordering::Relaxed);
         let mut entries = self.write();
         self.serving.store(false, Ordering::Release);
         self.epoch.fetch_add(1, Ordering::AcqRel);

@@ -344,3 +344,49 @@ fn refilling_another_session_of_an_identity_hands_out_the_new_identity_to_both()
     assert!(!Arc::ptr_eq(&before, &after));
     assert_eq!(after.traits, changed.traits);
 }
+
+#[test]
+fn stats_count_hits_misses_and_invalidations_and_show_the_size() {
+    let c = cache(10);
+    let i = identity(1);
+    let (s1, s2) = (session(&i), session(&i));
+    assert_eq!(
+        c.stats(),
+        CacheStats {
+            serving: true,
+            ..CacheStats::default()
+        }
+    );
+    assert!(c.get(&s1.token_digest, t0()).is_none());
+    cached(&c, &s1, &i);
+    cached(&c, &s2, &i);
+    for _ in 0..3 {
+        assert!(c.get(&s1.token_digest, t0()).is_some());
+    }
+    assert!(
+        c.get(&s1.token_digest, t0() + Duration::minutes(2))
+            .is_none(),
+        "too old: a miss"
+    );
+    assert_eq!(
+        c.stats(),
+        CacheStats {
+            hits: 3,
+            misses: 2,
+            invalidations: 0,
+            entries: 2,
+            serving: true,
+        }
+    );
+    c.invalidate(&Invalidation::Session(s1.id));
+    c.invalidate(&Invalidation::Session(s1.id));
+    c.suspend();
+    assert!(c.get(&s2.token_digest, t0()).is_none(), "suspended: a miss");
+    let stats = c.stats();
+    assert_eq!(
+        (stats.hits, stats.misses, stats.invalidations, stats.entries),
+        (3, 3, 3, 0),
+        "an invalidation that finds nothing still counts; a suspension is one"
+    );
+    assert!(!stats.serving);
+}

@@ -22,6 +22,8 @@ pub enum ApiError {
         envelope: Box<ErrorEnvelope>,
         /// Self-rendering errors never get `error.request`.
         self_rendering: bool,
+        /// The kind of the database error behind a 5xx, for the metrics.
+        database: Option<&'static str>,
     },
     /// A flow carrying validation messages (400 with the flow, not an envelope).
     Flow(Box<FlowBody>),
@@ -44,6 +46,11 @@ pub const DATABASE_UNAVAILABLE: &str =
 /// Marks error responses so the request-id middleware can add `error.request`.
 #[derive(Clone, Debug)]
 pub struct RenderedError(pub ErrorEnvelope);
+
+/// Marks an answer that failed because of a database error, with the error's kind
+/// ([`crate::metrics::database_error_kind`]), so that the metrics layer counts it.
+#[derive(Clone, Copy, Debug)]
+pub struct DatabaseFailure(pub &'static str);
 
 fn default_message(status: StatusCode) -> &'static str {
     match status.as_u16() {
@@ -86,6 +93,18 @@ impl ApiError {
                 extra: Map::new(),
             }),
             self_rendering: false,
+            database: None,
+        }
+    }
+
+    /// The status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Envelope { status, .. } => *status,
+            Self::Flow(_) => StatusCode::BAD_REQUEST,
+            Self::Redirect(_, status) => *status,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RetryAfter(inner, _) => inner.status(),
         }
     }
 
@@ -233,8 +252,27 @@ impl ApiError {
         )
     }
 
-    /// Maps a domain error; `public_base_url` builds the URLs some bodies carry.
+    /// Maps a domain error; `public_base_url` builds the URLs some bodies carry. A database error
+    /// that becomes a server error, with whatever status, is marked with its kind for the metrics.
     pub fn from_core(e: CoreError, public_base_url: &str) -> Self {
+        let database = match &e {
+            CoreError::Store(store) => Some(crate::metrics::database_error_kind(store)),
+            _ => None,
+        };
+        let mut mapped = Self::map_core(e, public_base_url);
+        if let Self::Envelope {
+            status,
+            database: marked,
+            ..
+        } = &mut mapped
+            && status.is_server_error()
+        {
+            *marked = database;
+        }
+        mapped
+    }
+
+    fn map_core(e: CoreError, public_base_url: &str) -> Self {
         let public = |path: &str| format!("{}/{}", public_base_url.trim_end_matches('/'), path);
         match e {
             // A record deleted while the request ran (an identity removed during its login or
@@ -431,6 +469,7 @@ impl IntoResponse for ApiError {
                         extra: Map::new(),
                     }),
                     self_rendering: false,
+                    database: Some(crate::metrics::UNAVAILABLE),
                 };
                 let mut res = envelope.into_response();
                 set_retry_after(&mut res);
@@ -440,10 +479,14 @@ impl IntoResponse for ApiError {
                 status,
                 envelope,
                 self_rendering,
+                database,
             } => {
                 let mut res = render(status, &envelope);
                 if !self_rendering {
                     res.extensions_mut().insert(RenderedError(*envelope));
+                }
+                if let Some(kind) = database {
+                    res.extensions_mut().insert(DatabaseFailure(kind));
                 }
                 res
             }

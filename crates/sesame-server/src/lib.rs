@@ -14,6 +14,7 @@ pub mod cors;
 pub mod error;
 pub mod extract;
 pub mod json;
+pub mod metrics;
 pub mod middleware;
 pub mod pagination;
 pub mod routes;

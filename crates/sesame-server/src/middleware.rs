@@ -57,6 +57,9 @@ pub async fn request_id(req: Request, next: Next) -> Response {
             rendered.headers_mut().insert(name.clone(), value.clone());
         }
     }
+    // The marks the outer layers read (the metrics' database failure) stay with the answer.
+    let (parts, _) = res.into_parts();
+    rendered.extensions_mut().extend(parts.extensions);
     rendered
 }
 

@@ -10,6 +10,7 @@ use sesame_core::services::{
 };
 use sesame_core::store::Store;
 use sesame_core::throttle::Throttle;
+use sesame_core::whoami_cache::WhoamiCache;
 use std::sync::Arc;
 
 /// What handlers get.
@@ -50,6 +51,8 @@ pub struct Inner {
     pub cacheable_sessions_max_age: std::time::Duration,
     /// whoami's rendered identities (see `whoami_body`).
     pub identity_json: crate::whoami_body::IdentityJson,
+    /// What the admin port's metrics endpoint serves.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl std::ops::Deref for AppState {
@@ -124,11 +127,13 @@ fn with_slash(url: &str) -> String {
     }
 }
 
-/// Builds the state from a loaded configuration, an opened store and the resolved base URLs.
+/// Builds the state from a loaded configuration, an opened store (with whoami's cache in front
+/// when it is on) and the resolved base URLs.
 pub fn build(
     config: &Config,
     schemas: sesame_core::schema::SchemaRegistry,
     store: Arc<dyn Store>,
+    whoami_cache: Option<Arc<WhoamiCache>>,
     clock: Arc<dyn Clock>,
     public_base_url: &str,
     admin_base_url: &str,
@@ -184,6 +189,12 @@ pub fn build(
         revoke_sessions_after: revoke_sessions_after(config),
     };
     let throttle = Throttle::new(config.security.brute_force.policy(), store.clone());
+    let metrics = crate::metrics::Metrics::new(
+        store.clone(),
+        hasher.clone(),
+        throttle.clone(),
+        whoami_cache,
+    );
     let deps = Arc::new(Deps {
         store,
         clock,
@@ -220,6 +231,7 @@ pub fn build(
         identity_json: crate::whoami_body::IdentityJson::new(
             crate::whoami_body::IDENTITY_JSON_ENTRIES,
         ),
+        metrics: Arc::new(metrics),
         deps,
     })))
 }

@@ -15,7 +15,7 @@ use sesame_core::flow::FlowRecord;
 use sesame_core::identity::{Credential, CredentialType, Identity};
 use sesame_core::session::Session;
 use sesame_core::store::{
-    FlowStore, IdentityQuery, IdentityStore, SessionStore, Store, StoreError,
+    FlowStore, IdentityQuery, IdentityStore, PoolStatus, SessionStore, Store, StoreError,
 };
 use sesame_core::whoami_cache::InvalidationBus;
 use sesame_core::{FlowId, IdentityId, SessionId, TokenDigest};
@@ -64,6 +64,10 @@ impl SqliteStore {
         // One server per SQLite file: nobody else to tell.
         None
     }
+
+    fn other_pools(&self) -> Option<PoolStatus> {
+        self.readers.as_ref().map(|r| r.status())
+    }
 }
 
 /// The store on PostgreSQL.
@@ -91,6 +95,20 @@ impl PostgresStore {
         _: &TokenDigest,
     ) -> Option<Result<Option<(Session, Identity)>, StoreError>> {
         None
+    }
+
+    fn other_pools(&self) -> Option<PoolStatus> {
+        None
+    }
+}
+
+/// The state of a sqlx pool, as it is at the moment (no connection is taken).
+fn sqlx_pool_status<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) -> PoolStatus {
+    PoolStatus {
+        pool: "main",
+        size: pool.size(),
+        idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+        max: pool.options().get_max_connections(),
     }
 }
 
@@ -579,6 +597,12 @@ macro_rules! impl_store {
 
             fn invalidation_bus(&self) -> Option<Arc<dyn InvalidationBus>> {
                 self.bus()
+            }
+
+            fn pool_status(&self) -> Vec<PoolStatus> {
+                std::iter::once(sqlx_pool_status(&self.pool))
+                    .chain(self.other_pools())
+                    .collect()
             }
         }
     };

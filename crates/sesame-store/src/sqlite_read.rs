@@ -14,7 +14,7 @@ use sesame_core::aal::Aal;
 use sesame_core::identity::Identity;
 use sesame_core::kept::Kept;
 use sesame_core::session::Session;
-use sesame_core::store::StoreError;
+use sesame_core::store::{PoolStatus, StoreError};
 use sesame_core::types::IdentityState;
 use sesame_core::{IdentityId, SessionId, TokenDigest};
 use std::cell::RefCell;
@@ -89,6 +89,23 @@ impl ReadPool {
             next: AtomicUsize::new(0),
             identities: DecodedIdentities::new(DECODED_IDENTITIES),
         })
+    }
+
+    /// The pool's state for monitoring. A connection whose lock is free at the moment is idle; the
+    /// check takes each lock for an instant, and a lookup that finds one taken tries the next.
+    pub fn status(&self) -> PoolStatus {
+        let n = u32::try_from(self.connections.len()).unwrap_or(u32::MAX);
+        let idle = self
+            .connections
+            .iter()
+            .filter(|c| c.try_lock().is_ok())
+            .count();
+        PoolStatus {
+            pool: "whoami",
+            size: n,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            max: n,
+        }
     }
 
     /// The session with this token digest and its identity.

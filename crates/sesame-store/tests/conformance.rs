@@ -1412,6 +1412,24 @@ conformance!(fn data_survives_reconnecting_to_the_same_database(store, db) {
     assert_eq!(store.flow(flow.body.id()).await.unwrap(), Some(flow));
 });
 
+conformance!(fn each_connection_pool_reports_its_size_idle_connections_and_bound(store, db) {
+    let pools = store.pool_status();
+    let main = pools.iter().find(|p| p.pool == "main").expect("a main pool");
+    assert!(
+        main.size >= 1 && main.idle <= main.size && main.size <= main.max,
+        "{main:?}"
+    );
+    if db.backend() == "sqlite" {
+        // A SQLite file also has whoami's read-only connections, all idle between requests.
+        let readers = pools.iter().find(|p| p.pool == "whoami").expect("whoami's pool");
+        assert!(readers.size >= 1, "{readers:?}");
+        assert_eq!((readers.idle, readers.max), (readers.size, readers.size));
+        assert_eq!(pools.len(), 2, "{pools:?}");
+    } else {
+        assert_eq!(pools.len(), 1, "{pools:?}");
+    }
+});
+
 #[path = "conformance/bulk.rs"]
 mod bulk;
 

@@ -7,6 +7,7 @@ mod identity_list;
 pub mod identity_lock;
 pub mod login;
 pub mod logout;
+pub mod metrics;
 pub mod my_sessions;
 pub mod redirects;
 pub mod registration;
@@ -17,6 +18,7 @@ pub mod ui;
 
 use crate::cors::{self, CorsPolicy};
 use crate::error::ApiError;
+use crate::metrics::Port;
 use crate::middleware;
 use crate::state::AppState;
 use axum::Router;
@@ -37,14 +39,18 @@ async fn not_found() -> impl IntoResponse {
     )
 }
 
-fn layered(router: Router<AppState>, state: AppState) -> Router {
+fn layered(router: Router<AppState>, state: AppState, port: Port) -> Router {
+    let observer = crate::metrics::Observer::new(state.metrics.clone(), port);
     router
         .fallback(not_found)
         .layer(axum::middleware::from_fn(middleware::refuse_nul))
         .layer(axum::middleware::from_fn(middleware::request_id))
         .layer(axum::middleware::from_fn(middleware::no_cache_on_get))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(crate::access_log::log_request))
+        .layer(axum::middleware::from_fn_with_state(
+            observer,
+            crate::access_log::log_request,
+        ))
         .with_state(state)
 }
 
@@ -61,7 +67,8 @@ pub fn public(state: AppState, cors: Option<Arc<CorsPolicy>>) -> Router {
         .merge(health::router())
         .merge(ui::router())
         .merge(redirects::public_router());
-    let app = layered(router, state).layer(axum::middleware::from_fn(middleware::vary_cookie));
+    let app = layered(router, state, Port::Public)
+        .layer(axum::middleware::from_fn(middleware::vary_cookie));
     // Outermost, like Kratos's rs/cors handler: preflights are answered before routing (unknown
     // paths included), and no inner layer can drop the headers. Absent when disabled.
     match cors {
@@ -77,8 +84,9 @@ pub fn admin(state: AppState) -> Router {
         .merge(identity_lock::router())
         .merge(admin_sessions::router())
         .merge(health::admin_router())
+        .merge(metrics::admin_router())
         .merge(redirects::admin_router());
-    layered(router, state)
+    layered(router, state, Port::Admin)
 }
 
 /// Maps a domain error with the state's public base URL.

@@ -10,6 +10,7 @@ mod hostile;
 mod identities;
 mod login;
 mod logout;
+mod metrics;
 mod ops;
 mod outage;
 mod persistence;

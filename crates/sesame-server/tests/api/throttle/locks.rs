@@ -160,3 +160,28 @@ api_test!(an_admin_unlock_also_ends_a_wait, |backend| async move {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     app.login("ada@example.com", PASSWORD).await;
 });
+
+api_test!(
+    the_metrics_count_waits_locks_and_refusals_of_a_locked_account,
+    |backend| async move {
+        let app = TestApp::builder(backend)
+            .env("SECURITY_BRUTE_FORCE_LOCK_AFTER", "7")
+            .spawn()
+            .await;
+        let limiter = |m: &[crate::metrics::Sample]| {
+            ["waits", "locked_refusals", "locks"].map(|name| {
+                crate::metrics::value(m, &format!("sesame_throttle_{name}_total"), &[])
+                    .unwrap_or_else(|| panic!("no sesame_throttle_{name}_total"))
+            })
+        };
+        assert_eq!(limiter(&crate::metrics::scrape(&app).await), [0.0; 3]);
+        let (failures, answer) = fail_until_locked(&app, "nobody@example.com").await;
+        assert_eq!((failures, answer.status), (7, StatusCode::FORBIDDEN));
+        // Two free failures past the five asked for a wait each (the clock then moved past it),
+        // the seventh locked, and the attempt after it was refused as locked.
+        assert_eq!(
+            limiter(&crate::metrics::scrape(&app).await),
+            [2.0, 1.0, 1.0]
+        );
+    }
+);
