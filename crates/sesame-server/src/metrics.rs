@@ -735,6 +735,7 @@ mod tests {
             StoreError::NotFound,
             StoreError::Open(String::new()),
             StoreError::Backend(String::new()),
+            StoreError::Unavailable(String::new()),
         ];
         for e in &all {
             assert!(
