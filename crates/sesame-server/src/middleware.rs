@@ -1,6 +1,6 @@
-//! Cross-cutting layers: `Cache-Control` on GET, `error.request` from `X-Request-ID`, the admin
-//! `/admin` prefix, and the refusal of NUL in paths and queries. The request log is
-//! [`crate::access_log`].
+//! Cross-cutting layers: the refusal of NUL in paths and queries, `error.request` from
+//! `X-Request-ID` and `Cache-Control` on GET (the three in one layer, [`common`]), `Vary: Cookie`,
+//! and the admin `/admin` prefix. The request log is [`crate::access_log`].
 
 use crate::error::{RenderedError, render};
 use axum::extract::Request;
@@ -8,19 +8,41 @@ use axum::http::{HeaderValue, Method, Uri, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// Kratos's no-cache middleware: every GET answer on both ports, except one whose handler chose
-/// its own `Cache-Control` (the built-in UI's stylesheet).
-pub async fn no_cache_on_get(req: Request, next: Next) -> Response {
+/// The layer every request on both ports goes through, inside the request log: NUL in the path
+/// or query is refused ([`refused_nul`]), error envelopes get `error.request` ([`request_id`]),
+/// and GET answers `Cache-Control` ([`no_cache`]). One layer rather than three because each of
+/// axum's `from_fn` layers boxes the rest of the stack and its future on every request, which on
+/// whoami cost several thousand instructions a layer.
+pub async fn common(req: Request, next: Next) -> Response {
     let is_get = req.method() == Method::GET;
-    let mut res = next.run(req).await;
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let res = match refused_nul(&req) {
+        Some(refused) => refused,
+        None => next.run(req).await,
+    };
+    let mut res = match request_id {
+        Some(id) => with_request_id(res, id),
+        None => res,
+    };
     if is_get {
-        res.headers_mut()
-            .entry(header::CACHE_CONTROL)
-            .or_insert(HeaderValue::from_static(
-                "private, no-cache, no-store, must-revalidate",
-            ));
+        no_cache(&mut res);
     }
     res
+}
+
+/// Kratos's no-cache middleware: every GET answer on both ports, except one whose handler chose
+/// its own `Cache-Control` (the built-in UI's stylesheet).
+fn no_cache(res: &mut Response) {
+    res.headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static(
+            "private, no-cache, no-store, must-revalidate",
+        ));
 }
 
 /// Kratos's anti-CSRF middleware marks every public answer as depending on cookies (`Vary: Cookie`),
@@ -36,17 +58,8 @@ pub async fn vary_cookie(req: Request, next: Next) -> Response {
     res
 }
 
-/// Copies `X-Request-ID` into `error.request` of generic error envelopes.
-pub async fn request_id(req: Request, next: Next) -> Response {
-    let request_id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let res = next.run(req).await;
-    let Some(id) = request_id.filter(|s| !s.is_empty()) else {
-        return res;
-    };
+/// Copies `X-Request-ID` into `error.request` of a generic error envelope.
+fn with_request_id(res: Response, id: String) -> Response {
     let Some(RenderedError(mut envelope)) = res.extensions().get::<RenderedError>().cloned() else {
         return res;
     };
@@ -77,11 +90,11 @@ pub fn admin_prefix(mut req: Request) -> Request {
     req
 }
 
-/// Refuses a request whose path or query decodes to text with NUL (400, naming the parameter),
-/// before any handler sees it: no path segment or query parameter (a flow id, `return_to`,
-/// `credentials_identifier`, an external id) then carries NUL towards SQL, where PostgreSQL would
-/// fail on it (see `sesame_core::untrusted`).
-pub async fn refuse_nul(req: Request, next: Next) -> Response {
+/// The refusal of a request whose path or query decodes to text with NUL (400, naming the
+/// parameter), before any handler sees it: no path segment or query parameter (a flow id,
+/// `return_to`, `credentials_identifier`, an external id) then carries NUL towards SQL, where
+/// PostgreSQL would fail on it (see `sesame_core::untrusted`).
+fn refused_nul(req: &Request) -> Option<Response> {
     use axum::response::IntoResponse;
     use sesame_core::untrusted;
     let uri = req.uri();
@@ -99,8 +112,5 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
             })
         })
     };
-    match refused {
-        Some(e) => crate::error::ApiError::bad_request(e.to_string()).into_response(),
-        None => next.run(req).await,
-    }
+    refused.map(|e| crate::error::ApiError::bad_request(e.to_string()).into_response())
 }

@@ -43,9 +43,7 @@ fn layered(router: Router<AppState>, state: AppState, port: Port) -> Router {
     let observer = crate::metrics::Observer::new(state.metrics.clone(), port);
     router
         .fallback(not_found)
-        .layer(axum::middleware::from_fn(middleware::refuse_nul))
-        .layer(axum::middleware::from_fn(middleware::request_id))
-        .layer(axum::middleware::from_fn(middleware::no_cache_on_get))
+        .layer(axum::middleware::from_fn(middleware::common))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             observer,
