@@ -287,15 +287,23 @@ impl Inner {
             return Ok(());
         }
         let (payloads, last) = self.number(&bodies);
-        let waiting_for = self.caching_peers().await?;
-        if waiting_for.is_empty() {
+        // An unreadable roster must not keep the notification from going out: it is sent, and
+        // waited for as when no confirmation can arrive.
+        let roster = self.caching_peers().await;
+        if let Err(e) = &roster {
+            tracing::warn!(error = %e, "whoami cache: cannot read which nodes listen");
+        }
+        let waiting_for = roster.as_ref().cloned().unwrap_or_default();
+        if roster.is_ok() && waiting_for.is_empty() {
             return self.send(&payloads).await;
         }
-        if !self.connected.load(Ordering::Acquire) {
-            // Without a working listener no confirmation can arrive here; the other nodes hear
-            // the notification all the same, and usually apply it within milliseconds.
+        if roster.is_err() || !self.connected.load(Ordering::Acquire) {
+            // Without a working listener (or roster) no confirmation can be awaited; the other
+            // nodes hear the notification all the same, and usually apply it within milliseconds.
             let sent = self.send(&payloads).await;
-            tokio::time::sleep(ACK_WAIT).await;
+            if sent.is_ok() {
+                tokio::time::sleep(ACK_WAIT).await;
+            }
             return sent;
         }
         lock(&self.pending).insert(last, HashSet::new());
